@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { deepseek2Layout } from './layouts/deepseek2.js'
 import { llamaMoeLayout } from './layouts/llama-moe.js'
 import type { ModelLayout } from './layouts/shared.js'
-import { LLAMA_MOE_SHAPES, type ModelSize } from './presets.js'
+import { DEEPSEEK2_SHAPES, LLAMA_MOE_SHAPES, type ModelSize } from './presets.js'
 import type { WeightQuant } from './tensor-specs.js'
 import { buildTinyVocab } from './vocab.js'
 import { writeGgufAtomic } from './writer.js'
@@ -69,7 +70,7 @@ export function buildTestModelLayout(options: TestModelOptions): ModelLayout {
     case 'llama-moe':
       return llamaMoeLayout(LLAMA_MOE_SHAPES[size], vocab, { seed, quant, name })
     case 'deepseek2':
-      throw new Error('deepseek2 layout not implemented yet')
+      return deepseek2Layout(DEEPSEEK2_SHAPES[size], vocab, { seed, quant, name })
   }
 }
 
