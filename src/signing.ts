@@ -39,15 +39,16 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return out
 }
 
-function fromHex(hex: string): Uint8Array | undefined {
+function fromHex(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return undefined
-  const out = new Uint8Array(hex.length / 2)
+  const out = new Uint8Array(new ArrayBuffer(hex.length / 2))
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
   return out
 }
 
 export async function sha256Hex(body: Uint8Array | string): Promise<string> {
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body
+  // Copy foreign views (e.g. Node Buffers over a shared pool) into a plain ArrayBuffer view.
+  const bytes = typeof body === 'string' ? encoder.encode(body) : new Uint8Array(body)
   return toHex(await crypto.subtle.digest('SHA-256', bytes))
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { freePort, waitForHttp } from '../support/net.js'
+import { openNodeDb } from '../../src/db/open-node.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,6 +34,9 @@ export async function setup(project: TestProject): Promise<void> {
   } catch (err) {
     throw new Error(`sqld did not start: ${String(err)}\n${stderr}`)
   }
+  // Migrate once here; gateways started by tests then find nothing left to apply.
+  const { client } = await openNodeDb(url)
+  client.close()
   project.provide('sqldUrl', url)
 }
 

@@ -1,0 +1,69 @@
+import { Hono } from 'hono'
+import { adminRoutes } from './admin/routes.js'
+import type { Backend, FetchLike } from './backends/backend.js'
+import { createHostedBackend } from './backends/hosted.js'
+import { createNodeHostBackend } from './backends/node-host.js'
+import { KeyVerifier } from './auth/key-verifier.js'
+import { requestId, requireAdmin, requireApiKey } from './auth/middleware.js'
+import type { GatewayConfig } from './config.js'
+import type { GatewayDb } from './db/client.js'
+import type { GatewayEnv } from './env.js'
+import { silentLogger, type Logger } from './log.js'
+import type { CostFn } from './metering/usage-recorder.js'
+import type { UsageSink } from './metering/usage-sink.js'
+import { chatCompletions } from './openai/chat-completions.js'
+import { openAIError } from './openai/errors.js'
+import { listModels } from './openai/models.js'
+import type { BackendName } from './routing/plan.js'
+
+export interface GatewayDeps {
+  db: GatewayDb
+  config: GatewayConfig
+  usage: UsageSink
+  cost: CostFn
+  /** Upstream fetch: undici with keep-alive on Node, the global fetch on Workers. */
+  fetch: FetchLike
+  log?: Logger
+  now?: () => number
+}
+
+export interface Gateway {
+  app: Hono<GatewayEnv>
+  keys: KeyVerifier
+}
+
+function backendsFrom(config: GatewayConfig, fetch: FetchLike): Partial<Record<BackendName, Backend>> {
+  const backends: Partial<Record<BackendName, Backend>> = {}
+  if (config.hosted) backends.hosted = createHostedBackend({ ...config.hosted, fetch })
+  if (config.nodeHost) backends.local = createNodeHostBackend({ ...config.nodeHost, fetch, modelIds: config.localModelIds })
+  return backends
+}
+
+/**
+ * The gateway as a Hono app, the same on Node and Workers: wiring only.
+ * @example const { app } = createGateway({ db, config, usage, cost, fetch })
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const log = deps.log ?? silentLogger
+  const now = deps.now ?? (() => Date.now())
+  const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now })
+  const backends = backendsFrom(deps.config, deps.fetch)
+  const app = new Hono<GatewayEnv>()
+
+  app.use('*', requestId())
+  app.get('/health', (c) => c.json({ status: 'ok', backends: Object.keys(backends) }))
+
+  app.use('/v1/*', requireApiKey({ keys }))
+  app.get('/v1/models', listModels(backends))
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now }))
+
+  app.use('/admin/*', requireApiKey({ keys }), requireAdmin())
+  app.route('/admin', adminRoutes({ db: deps.db, keys }))
+
+  app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
+  app.onError((err, c) => {
+    log.error('unhandled error', { requestId: c.get('requestId'), error: err.name })
+    return openAIError(c, 500, 'internal_error', `Internal error (request ${c.get('requestId')})`)
+  })
+  return { app, keys }
+}

@@ -1,0 +1,68 @@
+import { BACKEND_MODES, type BackendMode } from './db/schema.js'
+
+/** Everything the gateway reads from its environment, parsed once at start. */
+export interface GatewayConfig {
+  defaultBackend: BackendMode
+  hosted?: { baseUrl: string; apiKey: string }
+  nodeHost?: { url: string; secret: string }
+  /** Public model names the node-host serves, listed in /v1/models (LOCAL_MODELS, comma-separated). */
+  localModelIds: string[]
+  /** An operator-provided admin key (compared by hash, never stored). */
+  adminKey?: string
+  /** How long a verified key is trusted before the database is asked again. */
+  keyCacheTtlMs: number
+  /** Streams: upstream must send headers and first bytes within this, or the next backend is tried. */
+  firstByteTimeoutMs: number
+  /** Non-streams: the whole answer must arrive within this (CPU decode of a long answer takes minutes). */
+  responseTimeoutMs: number
+  maxBodyBytes: number
+  /** Operator's JSON price table override (parsed by the pricing module). */
+  priceTableJson?: string
+}
+
+export type EnvVars = Record<string, string | undefined>
+
+/** Revocation must take effect within 30 s (README promise); the TTL can be lower, never higher. */
+export const MAX_KEY_CACHE_TTL_MS = 30_000
+
+function positiveInt(env: EnvVars, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
+  return value
+}
+
+function backendMode(raw: string, name: string): BackendMode {
+  if ((BACKEND_MODES as readonly string[]).includes(raw)) return raw as BackendMode
+  throw new Error(`${name} must be one of ${BACKEND_MODES.join(', ')}, got "${raw}"`)
+}
+
+export function parseConfig(env: EnvVars): GatewayConfig {
+  const nodeHostUrl = env.NODE_HOST_URL?.trim()
+  const nodeHostSecret = env.NODE_HOST_SECRET
+  if (nodeHostUrl && !nodeHostSecret) throw new Error('NODE_HOST_URL is set but NODE_HOST_SECRET is not: node-host requests must be signed')
+  const nodeHost = nodeHostUrl && nodeHostSecret ? { url: nodeHostUrl.replace(/\/+$/, ''), secret: nodeHostSecret } : undefined
+
+  const apiKey = env.DEEPSEEK_API_KEY
+  const hosted = apiKey
+    ? { apiKey, baseUrl: (env.DEEPSEEK_BASE_URL?.trim() || 'https://api.deepseek.com').replace(/\/+$/, '') }
+    : undefined
+
+  const defaultBackend = env.DEFAULT_BACKEND
+    ? backendMode(env.DEFAULT_BACKEND, 'DEFAULT_BACKEND')
+    : nodeHost ? 'local-first' : 'hosted'
+
+  return {
+    defaultBackend,
+    hosted,
+    nodeHost,
+    localModelIds: (env.LOCAL_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    adminKey: env.ADMIN_KEY || undefined,
+    keyCacheTtlMs: Math.min(positiveInt(env, 'KEY_CACHE_TTL_MS', MAX_KEY_CACHE_TTL_MS), MAX_KEY_CACHE_TTL_MS),
+    firstByteTimeoutMs: positiveInt(env, 'FIRST_BYTE_TIMEOUT_MS', 60_000),
+    responseTimeoutMs: positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000),
+    maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', 4 * 1024 * 1024),
+    priceTableJson: env.PRICE_TABLE || undefined,
+  }
+}

@@ -1,0 +1,72 @@
+import type { UsageRow } from '../db/schema.js'
+import type { BackendName } from '../routing/plan.js'
+import { NO_TOKENS, type TokenUsage } from './token-usage.js'
+import type { UsageSink, WaitUntil } from './usage-sink.js'
+
+/** Prices tokens in integer nano-USD; 0 when the model has no price (e.g. local traffic). */
+export type CostFn = (opts: { backend: BackendName; upstreamModel: string | null; requestedModel: string | null; at: Date; usage: TokenUsage }) => number
+
+export interface UsageOutcome {
+  status: number
+  errorCode?: string | null
+  backend?: BackendName | null
+  upstreamModel?: string | null
+  usage?: TokenUsage
+  usageEstimated?: boolean
+  ttftMs?: number | null
+  fellBack?: boolean
+  fallbackReason?: string | null
+  attempts?: number
+  clientAborted?: boolean
+}
+
+/**
+ * Builds the one usage row of a request. `finish` may be called from several exits
+ * (response end, client abort, upstream error); only the first call records.
+ */
+export class UsageRecorder {
+  private done = false
+  requestedModel: string | null = null
+  streamed = false
+
+  constructor(
+    readonly id: string,
+    private readonly base: { teamId: string; keyId: string; startedAtMs: number },
+    private readonly deps: { sink: UsageSink; cost: CostFn; now: () => number; waitUntil?: WaitUntil },
+  ) {}
+
+  get finished(): boolean {
+    return this.done
+  }
+
+  finish(outcome: UsageOutcome): void {
+    if (this.done) return
+    this.done = true
+    const usage = outcome.usage ?? NO_TOKENS
+    const costNanoUsd = outcome.backend
+      ? this.deps.cost({ backend: outcome.backend, upstreamModel: outcome.upstreamModel ?? null, requestedModel: this.requestedModel, at: new Date(this.base.startedAtMs), usage })
+      : 0
+    const row: UsageRow = {
+      id: this.id,
+      teamId: this.base.teamId,
+      keyId: this.base.keyId,
+      createdAt: this.base.startedAtMs,
+      requestedModel: this.requestedModel,
+      backend: outcome.backend ?? null,
+      upstreamModel: outcome.upstreamModel ?? null,
+      ...usage,
+      costNanoUsd,
+      latencyMs: Math.max(0, Math.round(this.deps.now() - this.base.startedAtMs)),
+      ttftMs: outcome.ttftMs ?? null,
+      status: outcome.status,
+      errorCode: outcome.errorCode ?? null,
+      streamed: this.streamed,
+      fellBack: outcome.fellBack ?? false,
+      fallbackReason: outcome.fallbackReason ?? null,
+      attempts: outcome.attempts ?? 0,
+      usageEstimated: outcome.usageEstimated ?? false,
+      clientAborted: outcome.clientAborted ?? false,
+    }
+    this.deps.sink.record(row, this.deps.waitUntil)
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Node entry: the gateway on @hono/node-server, an embedded libSQL file by default,
+ * migrations at start, undici keep-alive for upstreams, and a batching usage writer
+ * that is flushed on shutdown.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import { Agent, fetch as undiciFetch } from 'undici'
+import type { Client } from '@libsql/client'
+import { pathToFileURL } from 'node:url'
+import { createGateway, type Gateway } from './app.js'
+import type { FetchLike } from './backends/backend.js'
+import { parseConfig, type EnvVars } from './config.js'
+import type { GatewayDb } from './db/client.js'
+import { hasAdminKey, insertKey } from './db/keys.js'
+import { openNodeDb } from './db/open-node.js'
+import { insertUsageRows } from './db/usage.js'
+import { jsonLogger, type Logger } from './log.js'
+import { BatchingUsageWriter } from './metering/batching-writer.js'
+import { hostedCost, priceTableFrom } from './metering/cost.js'
+
+export interface RunningGateway {
+  url: string
+  port: number
+  gateway: Gateway
+  db: GatewayDb
+  client: Client
+  writer: BatchingUsageWriter
+  /** Stops accepting requests, flushes usage rows, closes the database. */
+  close(): Promise<void>
+}
+
+/** undici with keep-alive: upstream connections are reused across requests. */
+export function keepAliveFetch(): FetchLike {
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
+  return ((input: Request | string | URL, init?: RequestInit) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as FetchLike // undici's Response type is structurally the Web one
+}
+
+export async function startGateway(opts: { env?: EnvVars; port?: number; hostname?: string; log?: Logger } = {}): Promise<RunningGateway> {
+  const env = opts.env ?? process.env
+  const log = opts.log ?? jsonLogger()
+  const config = parseConfig(env)
+  const { db, client } = await openNodeDb(env.DATABASE_URL || 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
+  if (!config.adminKey && !(await hasAdminKey(db))) {
+    const { key } = await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })
+    // Printed once, on purpose: there is no other way to learn it. Not a log line.
+    process.stderr.write(
+      `\nCreated the first admin key (shown once, store it now):\n\n  ${key}\n\n` +
+        `Use it as "Authorization: Bearer <key>" on /admin, or with the CLI:\n  npx moe-gateway teams create acme --url http://127.0.0.1:${opts.port ?? env.PORT ?? 8080} --admin-key <key>\n\n`,
+    )
+  }
+  const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), log })
+  const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: keepAliveFetch(), log })
+  const hostname = opts.hostname ?? env.HOST ?? '127.0.0.1'
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: gateway.app.fetch, port: opts.port ?? Number(env.PORT ?? 8080), hostname }, () => resolve(s))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return {
+    url: `http://${hostname}:${port}`,
+    port,
+    gateway,
+    db,
+    client,
+    writer,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      const left = await writer.flush(10_000)
+      if (left > 0) log.error('usage rows not written at shutdown', { pendingRows: left })
+      client.close()
+    },
+  }
+}
+
+function isMain(): boolean {
+  return process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+}
+
+if (isMain()) {
+  const running = await startGateway()
+  process.stderr.write(`moe-gateway listening on ${running.url}\n`)
+  const stop = async () => {
+    await running.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}

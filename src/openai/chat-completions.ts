@@ -1,0 +1,144 @@
+import type { Context } from 'hono'
+import type { Backend } from '../backends/backend.js'
+import type { GatewayConfig } from '../config.js'
+import type { GatewayEnv } from '../env.js'
+import { estimateUsage, promptChars } from '../metering/estimate.js'
+import { tokenUsageFrom } from '../metering/token-usage.js'
+import { UsageRecorder, type CostFn } from '../metering/usage-recorder.js'
+import type { UsageSink, WaitUntil } from '../metering/usage-sink.js'
+import { planRoute, type BackendName } from '../routing/plan.js'
+import { sendWithFallback } from '../routing/send-with-fallback.js'
+import { parseChatRequest, upstreamBody } from './chat-request.js'
+import { openAIErrorResponse } from './errors.js'
+import { meteredStream } from './metered-stream.js'
+import { readBodyLimited } from './read-body.js'
+import { failedUpstreamResponse } from './upstream-error.js'
+
+export interface ChatDeps {
+  config: GatewayConfig
+  backends: Partial<Record<BackendName, Backend>>
+  usage: UsageSink
+  cost: CostFn
+  now: () => number
+}
+
+function waitUntilOf(c: Context): WaitUntil | undefined {
+  try {
+    const ctx = c.executionCtx
+    return (p) => ctx.waitUntil(p)
+  } catch {
+    return undefined // Node: no execution context; the batching writer needs none
+  }
+}
+
+/**
+ * `POST /v1/chat/completions`: route to local or hosted, fall back before the first byte,
+ * pass the answer through untouched, and leave exactly one usage row.
+ */
+export function chatCompletions(deps: ChatDeps) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const key = c.get('key')
+    const requestId = c.get('requestId')
+    if (!key.teamId) return openAIErrorResponse(403, 'admin_key_not_for_api', 'Gateway admin keys cannot call the model API; create a team key')
+    const startedAtMs = deps.now()
+    const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c) })
+    const headers = new Headers({ 'x-request-id': requestId })
+    const reject = (status: number, code: string, message: string) => {
+      recorder.finish({ status, errorCode: code })
+      return openAIErrorResponse(status, code, message, headers)
+    }
+
+    const read = await readBodyLimited(c.req.raw, deps.config.maxBodyBytes)
+    if (!read.ok) return read.reason === 'too_large' ? reject(413, 'request_too_large', `Request body exceeds ${deps.config.maxBodyBytes} bytes`) : reject(400, 'unreadable_body', 'The request body could not be read')
+    const parsed = parseChatRequest(read.bytes)
+    if (!parsed.ok) return reject(400, parsed.code, parsed.message)
+    const request = parsed.request
+    recorder.requestedModel = request.model
+    recorder.streamed = request.stream
+
+    const plan = planRoute({
+      mode: key.team?.backendMode ?? deps.config.defaultBackend,
+      override: c.req.header('x-moe-backend'),
+      allowOverride: key.team?.allowBackendOverride ?? false,
+      available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined },
+    })
+    if (!plan.ok) return reject(plan.status, plan.code, plan.message)
+    const order: Array<{ backend: Backend; body: Record<string, unknown> }> = []
+    let refusal: { status: number; code: string; message: string } | undefined
+    for (const name of plan.order) {
+      const backend = deps.backends[name]
+      const prepared = backend?.prepare(request.body, request.model)
+      if (!backend || !prepared) continue
+      if (prepared.ok) order.push({ backend, body: upstreamBody(request, prepared.body) })
+      else refusal ??= prepared
+    }
+    if (order.length === 0) return reject(refusal?.status ?? 503, refusal?.code ?? 'backend_unavailable', refusal?.message ?? 'No backend can serve this request')
+
+    const result = await sendWithFallback({
+      order,
+      stream: request.stream,
+      clientSignal: c.req.raw.signal,
+      timeoutMs: request.stream ? deps.config.firstByteTimeoutMs : deps.config.responseTimeoutMs,
+    })
+    const routing = {
+      backend: result.backend?.name ?? null,
+      fellBack: result.fallbackReason !== undefined,
+      fallbackReason: result.fallbackReason ?? null,
+      attempts: result.attempts,
+    }
+    if (result.backend) headers.set('x-moe-backend', result.backend.name)
+    if (result.fallbackReason) headers.set('x-moe-fallback-reason', result.fallbackReason)
+    const chars = promptChars(request.body.messages)
+
+    if (result.kind === 'client_gone') {
+      recorder.finish({ ...routing, status: 499, errorCode: 'client_closed_request', clientAborted: true, usage: estimateUsage({ promptChars: chars, contentChars: 0, reasoningChars: 0 }), usageEstimated: true })
+      return openAIErrorResponse(499, 'client_closed_request', 'Client closed the request', headers)
+    }
+    if (result.kind === 'failed') {
+      const { response, errorCode } = failedUpstreamResponse(result, headers)
+      recorder.finish({ ...routing, status: response.status, errorCode })
+      return response
+    }
+    if (result.reader && result.firstChunk) {
+      headers.set('content-type', 'text/event-stream; charset=utf-8')
+      headers.set('cache-control', 'no-cache')
+      const body = meteredStream({
+        reader: result.reader,
+        firstChunk: result.firstChunk,
+        upstreamAbort: result.upstreamAbort,
+        clientWantsUsage: request.clientWantsUsage,
+        promptChars: chars,
+        recorder,
+        startedAtMs,
+        now: deps.now,
+        outcome: routing,
+      })
+      return new Response(body, { status: 200, headers })
+    }
+    const text = result.bodyText ?? ''
+    const answer = safeJson(text) as { usage?: unknown; model?: unknown; choices?: Array<{ message?: { content?: unknown; reasoning_content?: unknown } }> } | undefined
+    const usage = tokenUsageFrom(answer?.usage)
+    const message = answer?.choices?.[0]?.message
+    recorder.finish({
+      ...routing,
+      status: 200,
+      upstreamModel: typeof answer?.model === 'string' ? answer.model : null,
+      usage: usage ?? estimateUsage({ promptChars: chars, contentChars: lengthOf(message?.content), reasoningChars: lengthOf(message?.reasoning_content) }),
+      usageEstimated: usage === undefined,
+    })
+    headers.set('content-type', 'application/json')
+    return new Response(text, { status: 200, headers })
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function lengthOf(value: unknown): number {
+  return typeof value === 'string' ? value.length : 0
+}

@@ -1,0 +1,94 @@
+import type { Backend } from '../backends/backend.js'
+
+/** What happened to one request across its backends. */
+export type SendResult =
+  | {
+      kind: 'served'
+      backend: Backend
+      response: Response
+      /** Streams: the reader, and the first bytes already read from it (the commit point). */
+      reader?: ReadableStreamDefaultReader<Uint8Array>
+      firstChunk?: Uint8Array
+      /** Non-streams: the whole body. */
+      bodyText?: string
+      upstreamAbort: AbortController
+      attempts: number
+      fallbackReason?: string
+    }
+  | { kind: 'failed'; backend: Backend; status: number; code: string; bodyText?: string; retryAfter?: string | null; attempts: number; fallbackReason?: string }
+  | { kind: 'client_gone'; backend?: Backend; attempts: number; fallbackReason?: string }
+
+export interface SendOptions {
+  order: Array<{ backend: Backend; body: Record<string, unknown> }>
+  stream: boolean
+  clientSignal: AbortSignal
+  /** Streams: until headers and first body bytes. Non-streams: until the whole body. */
+  timeoutMs: number
+}
+
+// A failure with one of these, before the client saw a byte, moves on to the next backend.
+// 402 is DeepSeek's "insufficient balance" (api-docs.deepseek.com, "Error Codes").
+function retryableStatus(status: number): boolean {
+  return status === 402 || status === 408 || status === 429 || status >= 500
+}
+
+type Attempt = Extract<SendResult, { kind: 'served' }> | { kind: 'failed'; status: number; code: string; bodyText?: string; retryAfter?: string | null; retryable: boolean } | { kind: 'client_gone' }
+
+async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts: SendOptions): Promise<Attempt> {
+  const abort = new AbortController()
+  const onClientAbort = () => abort.abort(new DOMException('client closed request', 'AbortError'))
+  if (opts.clientSignal.aborted) return { kind: 'client_gone' }
+  opts.clientSignal.addEventListener('abort', onClientAbort, { once: true })
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    abort.abort(new DOMException('upstream timed out', 'TimeoutError'))
+  }, opts.timeoutMs)
+  const gone = (): Attempt | undefined => (opts.clientSignal.aborted ? { kind: 'client_gone' } : undefined)
+  try {
+    const response = await backend.send({ body, signal: abort.signal })
+    if (!response.ok) {
+      const bodyText = await response.text().catch(() => '')
+      return { kind: 'failed', status: response.status, code: `status_${response.status}`, bodyText, retryAfter: response.headers.get('retry-after'), retryable: retryableStatus(response.status) }
+    }
+    if (!opts.stream) {
+      const bodyText = await response.text()
+      return { kind: 'served', backend, response, bodyText, upstreamAbort: abort, attempts: 0 }
+    }
+    if (!response.body) return { kind: 'failed', status: 502, code: 'empty_stream', retryable: true }
+    const reader = response.body.getReader()
+    const first = await reader.read()
+    if (first.done) return { kind: 'failed', status: 502, code: 'empty_stream', retryable: true }
+    return { kind: 'served', backend, response, reader, firstChunk: first.value, upstreamAbort: abort, attempts: 0 }
+  } catch {
+    const clientGone = gone()
+    if (clientGone) return clientGone
+    return timedOut
+      ? { kind: 'failed', status: 504, code: 'timeout', retryable: true }
+      : { kind: 'failed', status: 502, code: 'connect_error', retryable: true }
+  } finally {
+    clearTimeout(timer)
+    // Streams keep listening: a client that leaves mid-stream must abort the upstream.
+    if (!opts.stream) opts.clientSignal.removeEventListener('abort', onClientAbort)
+  }
+}
+
+/**
+ * Tries backends in order. A failure before the first byte reaches the client (connect
+ * error, timeout, 402/408/429/5xx) moves on to the next; anything else is final.
+ */
+export async function sendWithFallback(opts: SendOptions): Promise<SendResult> {
+  let fallbackReason: string | undefined
+  let last: Extract<SendResult, { kind: 'failed' }> | undefined
+  for (const [i, { backend, body }] of opts.order.entries()) {
+    const attempts = i + 1
+    const result = await attemptOnce(backend, body, opts)
+    if (result.kind === 'served') return { ...result, attempts, ...(fallbackReason ? { fallbackReason } : {}) }
+    if (result.kind === 'client_gone') return { kind: 'client_gone', backend, attempts, ...(fallbackReason ? { fallbackReason } : {}) }
+    last = { kind: 'failed', backend, status: result.status, code: result.code, bodyText: result.bodyText, retryAfter: result.retryAfter, attempts, ...(fallbackReason ? { fallbackReason } : {}) }
+    if (!result.retryable) return last
+    fallbackReason = `${backend.name}:${result.code}`
+  }
+  if (!last) throw new Error('sendWithFallback needs at least one backend')
+  return last
+}
