@@ -51,10 +51,10 @@ function splitEvery(text: string, size: number): string[] {
 /** A tool call when the request offers function tools and the last user message says "call tool". */
 function planToolCall(tools: unknown, lastUser: string, seq: number): ToolCallPlan | undefined {
   if (!Array.isArray(tools) || !/call tool/i.test(lastUser)) return undefined
-  const names = tools
-    .map((t: unknown) => (t as { type?: unknown; function?: { name?: unknown } } | null))
-    .filter((t) => t?.type === 'function' && typeof t.function?.name === 'string')
-    .map((t) => t!.function!.name as string)
+  const names = tools.flatMap((t: unknown) => {
+    const tool = t as { type?: unknown; function?: { name?: unknown } } | null
+    return tool?.type === 'function' && typeof tool.function?.name === 'string' ? [tool.function.name] : []
+  })
   const name = names.find((n) => lastUser.includes(n)) ?? names[0]
   if (name === undefined) return undefined
   const args = JSON.stringify({ request: lastUser })
