@@ -17,7 +17,7 @@ function invalid(message: string, param?: string, code = 'invalid_request_error'
 export function parseChatRequest(bytes: Uint8Array): ChatRequestParse {
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
   } catch {
     return invalid('Request body is not valid UTF-8', undefined, 'invalid_encoding')
   }
