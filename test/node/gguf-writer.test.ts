@@ -9,6 +9,7 @@ import { encodeValues } from '../../node-host/gguf/encode.js'
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../node-host/gguf/fp16.js'
 import { deepseek2Layout } from '../../node-host/gguf/layouts/deepseek2.js'
 import { kv } from '../../node-host/gguf/metadata.js'
+import { gaussian, mulberry32 } from '../../node-host/gguf/prng.js'
 import { DEEPSEEK2_SHAPES } from '../../node-host/gguf/presets.js'
 import { readGgufHeader } from '../../node-host/gguf/reader.js'
 import { buildTestModelLayout, ensureTestModel, testModelFileName } from '../../node-host/gguf/test-models.js'
@@ -154,6 +155,22 @@ describe('writeGguf + readGgufHeader', () => {
     await expect(
       writeGguf(path, { metadata: [], tensors: [{ name: 'x', dims: [33], type: GgmlType.Q8_0, fill: ramp(1) }] }),
     ).rejects.toThrow(/multiple of 32/)
+  })
+})
+
+describe('seeded PRNG', () => {
+  it('gives reproducible standard-normal samples', () => {
+    const sample = (seed: number) => {
+      const next = gaussian(mulberry32(seed))
+      return Array.from({ length: 20_000 }, next)
+    }
+    const values = sample(7)
+    expect(sample(7)).toEqual(values)
+    expect(sample(8)).not.toEqual(values)
+    const mean = values.reduce((a, b) => a + b, 0) / values.length
+    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length
+    expect(Math.abs(mean)).toBeLessThan(0.03)
+    expect(Math.abs(Math.sqrt(variance) - 1)).toBeLessThan(0.03)
   })
 })
 
