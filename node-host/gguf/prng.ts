@@ -10,20 +10,27 @@ export function mulberry32(seed: number): () => number {
   }
 }
 
-/** Gaussian sampler (Box-Muller, both outputs used) on top of a uniform source. */
+/** Gaussian sampler (Marsaglia polar method: no trig, both outputs used) on a uniform source. */
 export function gaussian(uniform: () => number): () => number {
-  let spare: number | undefined
+  let spare = 0
+  let hasSpare = false
   return () => {
-    if (spare !== undefined) {
-      const value = spare
-      spare = undefined
-      return value
+    if (hasSpare) {
+      hasSpare = false
+      return spare
     }
-    const u1 = 1 - uniform() // (0, 1] so log() is finite
-    const u2 = uniform()
-    const radius = Math.sqrt(-2 * Math.log(u1))
-    spare = radius * Math.sin(2 * Math.PI * u2)
-    return radius * Math.cos(2 * Math.PI * u2)
+    let u: number
+    let v: number
+    let s: number
+    do {
+      u = 2 * uniform() - 1
+      v = 2 * uniform() - 1
+      s = u * u + v * v
+    } while (s >= 1 || s === 0)
+    const factor = Math.sqrt((-2 * Math.log(s)) / s)
+    spare = v * factor
+    hasSpare = true
+    return u * factor
   }
 }
 
