@@ -36,7 +36,16 @@ export function keepAliveFetch(): FetchLike {
     undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as FetchLike // undici's Response type is structurally the Web one
 }
 
-export async function startGateway(opts: { env?: EnvVars; port?: number; hostname?: string; log?: Logger } = {}): Promise<RunningGateway> {
+export interface StartOptions {
+  env?: EnvVars
+  port?: number
+  hostname?: string
+  log?: Logger
+  /** Where the one-time bootstrap admin key is printed (default: stderr). */
+  announce?: (text: string) => void
+}
+
+export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
   const env = opts.env ?? process.env
   const log = opts.log ?? jsonLogger()
   const config = parseConfig(env)
@@ -44,7 +53,7 @@ export async function startGateway(opts: { env?: EnvVars; port?: number; hostnam
   if (!config.adminKey && !(await hasAdminKey(db))) {
     const { key } = await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })
     // Printed once, on purpose: there is no other way to learn it. Not a log line.
-    process.stderr.write(
+    ;(opts.announce ?? ((text) => process.stderr.write(text)))(
       `\nCreated the first admin key (shown once, store it now):\n\n  ${key}\n\n` +
         `Use it as "Authorization: Bearer <key>" on /admin, or with the CLI:\n  npx moe-gateway teams create acme --url http://127.0.0.1:${opts.port ?? env.PORT ?? 8080} --admin-key <key>\n\n`,
     )

@@ -1,0 +1,109 @@
+/**
+ * `npx moe-gateway <command>`: admin tasks on the local database (DATABASE_URL, default
+ * file:./data/gateway.db) or, with `--url`, on a running gateway (admin key from
+ * `--admin-key` or ADMIN_KEY).
+ */
+import type { OpResult } from '../src/admin/operations.js'
+import { openNodeDb } from '../src/db/open-node.js'
+import { httpAdminClient, localAdminClient, type AdminClient } from './admin-client.js'
+import { parseArgs, stringFlag, type ParsedArgs } from './args.js'
+import { printKeys, printTeams } from './print.js'
+
+const USAGE = `Usage: moe-gateway <command> [options]
+
+  teams create <name>
+  teams list
+  teams set-backend <team> <hosted|local|local-first|hosted-first|default> [--allow-override | --no-allow-override]
+  keys create --team <team> --name <name> [--role member|team-admin] [--expires <ISO date>]
+  keys create --role admin --name <name>        a gateway-wide admin key
+  keys list [--team <team>]
+  keys revoke <key id>
+  migrate                                        apply database migrations (also done at gateway start)
+
+Options:
+  --url <gateway url>     act through a running gateway's admin API instead of the database
+  --admin-key <key>       admin key for --url (default: ADMIN_KEY)
+  --database <url>        database for local mode (default: DATABASE_URL or file:./data/gateway.db)
+  --json                  print JSON
+`
+
+type Out = (line: string) => void
+
+async function withClient<T>(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (client: AdminClient) => Promise<T>): Promise<T> {
+  const url = stringFlag(args, 'url')
+  if (url) {
+    const adminKey = stringFlag(args, 'admin-key') ?? env.ADMIN_KEY
+    if (!adminKey) throw new Error('--url needs an admin key: --admin-key <key> or ADMIN_KEY')
+    return run(httpAdminClient(url, adminKey))
+  }
+  const { db, client } = await openNodeDb(stringFlag(args, 'database') ?? env.DATABASE_URL ?? 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
+  try {
+    return await run(localAdminClient(db))
+  } finally {
+    client.close()
+  }
+}
+
+function report<T>(result: OpResult<T>, out: Out, err: Out, json: boolean, human: (value: T) => void): number {
+  if (!result.ok) {
+    err(`error: ${result.message} (${result.code})`)
+    return 1
+  }
+  if (json) out(JSON.stringify(result.value, null, 2))
+  else human(result.value)
+  return 0
+}
+
+export async function runCli(argv: readonly string[], io: { out: Out; err: Out; env: NodeJS.ProcessEnv }): Promise<number> {
+  let args: ParsedArgs
+  try {
+    args = parseArgs(argv)
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const [group, command, ...rest] = args.positionals
+  const json = args.flags.get('json') === true
+  const print = <T>(result: OpResult<T>, human: (value: T) => void) => report(result, io.out, io.err, json, human)
+  const route = `${group ?? ''} ${command ?? ''}`.trim()
+  try {
+    switch (route) {
+      case 'teams create':
+        if (!rest[0]) break
+        return await withClient(args, io.env, async (c) => print(await c.createTeam(rest[0]!), (t) => io.out(`created team ${t.name} (${t.id})`)))
+      case 'teams list':
+        return await withClient(args, io.env, async (c) => print(await c.listTeams(), (teams) => printTeams(teams, io.out)))
+      case 'teams set-backend': {
+        if (!rest[0] || !rest[1]) break
+        const patch: { backend_mode: string | null; allow_backend_override?: boolean } = { backend_mode: rest[1] === 'default' ? null : rest[1] }
+        const allow = args.flags.get('allow-override')
+        if (typeof allow === 'boolean') patch.allow_backend_override = allow
+        return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, patch), (t) => io.out(`team ${t.name}: backend ${t.backend_mode ?? 'default'}, per-request override ${t.allow_backend_override ? 'allowed' : 'not allowed'}`)))
+      }
+      case 'keys create': {
+        const input = { team: stringFlag(args, 'team'), name: stringFlag(args, 'name') ?? '', role: stringFlag(args, 'role'), expires_at: stringFlag(args, 'expires') }
+        return await withClient(args, io.env, async (c) =>
+          print(await c.createKey(input), (k) => {
+            io.out(`created key ${k.id} (${k.prefix}…) for ${k.team ?? 'the whole gateway'}, role ${k.role}`)
+            io.out(`\n  ${k.key}\n\nThis is the only time the key is shown. Store it now.`)
+          }),
+        )
+      }
+      case 'keys list':
+        return await withClient(args, io.env, async (c) => print(await c.listKeys(stringFlag(args, 'team')), (keys) => printKeys(keys, io.out)))
+      case 'keys revoke':
+        if (!rest[0]) break
+        return await withClient(args, io.env, async (c) => print(await c.revokeKey(rest[0]!), () => io.out(`revoked ${rest[0]}`)))
+      case 'migrate':
+        return await withClient(args, io.env, async () => {
+          io.out('database is up to date')
+          return 0
+        })
+    }
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`)
+    return 1
+  }
+  io.err(USAGE)
+  return args.flags.get('help') === true ? 0 : 2
+}
