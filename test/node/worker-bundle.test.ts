@@ -52,6 +52,7 @@ beforeAll(async () => {
   const config = unstable_readConfig({ config: join(process.cwd(), 'wrangler.toml') })
   mf = new Miniflare({
     modules: true,
+    modulesRoot: outDir, // module names are relative to it; the bundle lives in a temp dir
     scriptPath,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
