@@ -50,14 +50,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const log = opts.log ?? jsonLogger()
   const config = parseConfig(env)
   const { db, client } = await openNodeDb(env.DATABASE_URL || 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
-  if (!config.adminKey && !(await hasAdminKey(db))) {
-    const { key } = await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })
-    // Printed once, on purpose: there is no other way to learn it. Not a log line.
-    ;(opts.announce ?? ((text) => process.stderr.write(text)))(
-      `\nCreated the first admin key (shown once, store it now):\n\n  ${key}\n\n` +
-        `Use it as "Authorization: Bearer <key>" on /admin, or with the CLI:\n  npx moe-gateway teams create acme --url http://127.0.0.1:${opts.port ?? env.PORT ?? 8080} --admin-key <key>\n\n`,
-    )
-  }
+  const bootstrapAdminKey = !config.adminKey && !(await hasAdminKey(db)) ? (await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })).key : undefined
   const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), log })
   const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: keepAliveFetch(), log })
   const hostname = opts.hostname ?? env.HOST ?? '127.0.0.1'
@@ -66,6 +59,13 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
+  if (bootstrapAdminKey) {
+    // Printed once, on purpose: there is no other way to learn it. Not a log line.
+    ;(opts.announce ?? ((text) => process.stderr.write(text)))(
+      `\nCreated the first admin key (shown once, store it now):\n\n  ${bootstrapAdminKey}\n\n` +
+        `Use it as "Authorization: Bearer <key>" on /admin, or with the CLI:\n  npx moe-gateway teams create acme --url http://${hostname}:${port} --admin-key <key>\n\n`,
+    )
+  }
   return {
     url: `http://${hostname}:${port}`,
     port,
