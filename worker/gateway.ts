@@ -16,7 +16,15 @@ import type { Env } from './env.js'
 export function gatewayFromEnv(env: Env): Gateway {
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (a libsql://, https:// or http:// sqld URL)')
   const config = parseConfig(env)
-  const client = createClient({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN })
+  const client = createClient({
+    url: env.DATABASE_URL,
+    authToken: env.DATABASE_AUTH_TOKEN,
+    // No client-side queue: the client is shared by the isolate's requests, and a query queued
+    // behind another request's would be started in that request's I/O context, which workerd
+    // never lets this one finish ("code had hung"). Workers limit connections per request anyway.
+    // (The documented `0` is turned into the default 20 by @libsql/core 0.18.)
+    concurrency: Number.POSITIVE_INFINITY,
+  })
   const db = drizzle(client, { schema })
   const log = jsonLogger()
   return createGateway({

@@ -137,6 +137,13 @@ describe('the deployed Worker bundle in workerd', () => {
     expect(localRow).toMatchObject({ backend: 'local', status: 200, cost_nano_usd: 0 })
   })
 
+  it('serves a burst of concurrent database-bound requests in one isolate without hanging', async () => {
+    // More than @libsql/client's default queue of 20: queued queries used to hang (worker/gateway.ts).
+    const burst = Array.from({ length: 60 }, () => call('/v1/models', `mgw_unknown_${crypto.randomUUID()}`))
+    const statuses = await Promise.all(burst.map(async (pending) => (await pending).status))
+    expect(statuses.filter((s) => s !== 401)).toEqual([])
+  })
+
   it('answers 401 to a bad key and lists models to a good one', async () => {
     expect((await call('/v1/models', 'mgw_wrong_key_0000000000000000')).status).toBe(401)
     const { key } = await teamWithKey('hosted')

@@ -44,6 +44,12 @@ describe('Worker: admin, auth and errors', () => {
     expect(await res.json()).toMatchObject({ error: { type: expect.any(String) } })
   })
 
+  it('serves a burst of concurrent database-bound requests without hanging', async () => {
+    // Each unknown key is a database lookup; more than @libsql/client's default queue of 20.
+    const statuses = await Promise.all(Array.from({ length: 60 }, async () => (await workerFetch('/v1/models', jsonRequest(`mgw_unknown_${crypto.randomUUID()}`, 'GET'))).status))
+    expect(statuses.filter((s) => s !== 401)).toEqual([])
+  })
+
   it('rejects a non-admin key on /admin', async () => {
     const { key } = await teamWithKey('hosted')
     const res = await workerFetch('/admin/teams', jsonRequest(key, 'GET'))
