@@ -3,10 +3,11 @@
  * the sequences' tokens into shared decode calls: continuous batching), CPU only, prebuilt binary only.
  */
 import { basename } from 'node:path'
-import { getLlama, LlamaLogLevel, resolveChatWrapper, type ChatWrapper, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp'
+import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaModel } from 'node-llama-cpp'
 import type { Logger } from '../log.js'
 import { EngineError, type ChatRequest, type Engine, type EngineInfo, type EngineState, type PreparedCompletion } from '../types.js'
 import { generate } from './generate.js'
+import { setLlamaLogSink, sharedLlama } from './llama-binding.js'
 import { buildPrompt } from './prompt.js'
 import { createGrammarCache, type GrammarCache } from './sampling.js'
 import { createSequencePool, type SequencePool } from './sequence-pool.js'
@@ -24,7 +25,6 @@ export interface LlamaEngineOptions {
 }
 
 interface Loaded {
-  llama: Llama
   model: LlamaModel
   context: LlamaContext
   wrapper: ChatWrapper
@@ -41,14 +41,9 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
 
   const ready = (async () => {
     const startedAt = performance.now()
-    const llama = await getLlama({
-      gpu: false,
-      build: 'never',
-      maxThreads: opts.threads,
-      logLevel: LlamaLogLevel.warn,
-      // llama.cpp's own lines never contain prompts; route them through our JSON log.
-      logger: (level, message) => opts.log.warn('llama.cpp', { level: String(level), message: message.trim() }),
-    })
+    setLlamaLogSink((level, message) => opts.log.warn('llama.cpp', { level, message }))
+    const llama = await sharedLlama()
+    const llamaReadyAt = performance.now()
     const model = await llama.loadModel({
       modelPath: opts.modelPath,
       gpuLayers: 0,
@@ -57,14 +52,27 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
         opts.onLoadProgress?.(progress)
       },
     })
+    const modelLoadedAt = performance.now()
     const context = await model.createContext({ sequences: opts.parallel, contextSize: opts.contextSize, threads: opts.threads })
     const sequences = Array.from({ length: opts.parallel }, () => context.getSequence())
     // Resolving the template costs ~0.3-1 s; once per model, never per request.
+    const wrapperAt = performance.now()
     const wrapper = resolveChatWrapper(model)
-    loaded = { llama, model, context, wrapper, pool: createSequencePool(sequences), grammars: createGrammarCache(llama) }
+    loaded = { model, context, wrapper, pool: createSequencePool(sequences), grammars: createGrammarCache(llama) }
     state = 'ready'
     loadProgress = 1
-    opts.log.info('model.loaded', { model: modelName, load_ms: Math.round(performance.now() - startedAt), context_size: context.contextSize, threads: opts.threads, parallel: opts.parallel, chat_wrapper: wrapper.wrapperName })
+    const ms = (from: number, to: number) => Math.round(to - from)
+    opts.log.info('model.loaded', {
+      model: modelName,
+      total_ms: ms(startedAt, performance.now()),
+      llama_binding_ms: ms(startedAt, llamaReadyAt),
+      model_load_ms: ms(llamaReadyAt, modelLoadedAt),
+      context_ms: ms(modelLoadedAt, wrapperAt),
+      chat_template_ms: ms(wrapperAt, performance.now()),       context_size: context.contextSize,
+      threads: opts.threads,
+      parallel: opts.parallel,
+      chat_wrapper: wrapper.wrapperName,
+    })
   })().catch((err: unknown) => {
     state = 'failed'
     loadError = err instanceof Error ? err.message : String(err)
@@ -95,7 +103,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
       if (!loaded) return
       await loaded.context.dispose()
       await loaded.model.dispose()
-      await loaded.llama.dispose()
+      // The binding stays loaded: it is shared by the process (see llama-binding.ts).
       loaded = undefined
     },
   }
