@@ -23,6 +23,9 @@ export async function openNodeDb(url: string, opts: { authToken?: string; migrat
     // WAL lets dashboards read while the usage writer writes; busy_timeout rides out short locks.
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute('PRAGMA busy_timeout = 5000')
+    // In WAL mode NORMAL still survives process crashes; it skips the fsync per commit that
+    // would otherwise stall Node's event loop (libsql's file driver runs on the main thread).
+    await client.execute('PRAGMA synchronous = NORMAL')
   }
   const db = drizzle(client, { schema })
   if (opts.migrate !== false) await migrate(db, { migrationsFolder: MIGRATIONS_DIR })

@@ -25,6 +25,7 @@ export function createDirectUsageWriter(opts: { write: (rows: UsageRow[]) => Pro
     }
   }
   return {
+    needsWaitUntil: true,
     record(row: UsageRow, waitUntil?: WaitUntil) {
       const done = writeWithRetry(row)
       if (waitUntil) waitUntil(done)

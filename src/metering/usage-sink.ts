@@ -8,4 +8,6 @@ export type WaitUntil = (promise: Promise<unknown>) => void
  */
 export interface UsageSink {
   record(row: UsageRow, waitUntil?: WaitUntil): void
+  /** True when rows must be handed the request's `waitUntil` (Workers) to survive the response. */
+  readonly needsWaitUntil?: boolean
 }

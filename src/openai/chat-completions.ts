@@ -22,13 +22,11 @@ export interface ChatDeps {
   now: () => number
 }
 
-function waitUntilOf(c: Context): WaitUntil | undefined {
-  try {
-    const ctx = c.executionCtx
-    return (p) => ctx.waitUntil(p)
-  } catch {
-    return undefined // Node: no execution context; the batching writer needs none
-  }
+/** Only Workers sinks need the request's waitUntil; Hono's getter throws where there is none (Node). */
+function waitUntilOf(c: Context, sink: UsageSink): WaitUntil | undefined {
+  if (!sink.needsWaitUntil) return undefined
+  const ctx = c.executionCtx
+  return (p) => ctx.waitUntil(p)
 }
 
 /**
@@ -41,7 +39,7 @@ export function chatCompletions(deps: ChatDeps) {
     const requestId = c.get('requestId')
     if (!key.teamId) return openAIErrorResponse(403, 'admin_key_not_for_api', 'Gateway admin keys cannot call the model API; create a team key')
     const startedAtMs = deps.now()
-    const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c) })
+    const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c, deps.usage) })
     const headers = new Headers({ 'x-request-id': requestId })
     const reject = (status: number, code: string, message: string) => {
       recorder.finish({ status, errorCode: code })

@@ -5,6 +5,15 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<B
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) return { ok: false, reason: 'too_large' }
   if (!req.body) return { ok: true, bytes: new Uint8Array(0) }
+  // With a declared length the HTTP layer enforces it, so the whole-body read (a fast path on
+  // @hono/node-server) is bounded too; chunked bodies are counted as they stream.
+  if (Number.isInteger(declared)) {
+    try {
+      return { ok: true, bytes: new Uint8Array(await req.arrayBuffer()) }
+    } catch {
+      return { ok: false, reason: 'unreadable' }
+    }
+  }
   const reader = req.body.getReader()
   const parts: Uint8Array[] = []
   let total = 0
