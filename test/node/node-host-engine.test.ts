@@ -15,8 +15,8 @@ const messages = [
   { role: 'system', content: 'You are terse.' },
   { role: 'user', content: 'Say something.' },
 ]
-/** Forces many tokens without an end-of-generation (the grammar allows EOS only when complete). */
-const LONG_GRAMMAR = 'root ::= [a-z]{600}'
+/** Never complete, so never allows end-of-generation: runs until max_tokens or abort. */
+const LONG_GRAMMAR = 'root ::= [a-z] root'
 
 async function chat(host: NodeHost, key: CryptoKey, body: Json): Promise<Json> {
   const res = await postChat(host.url, key, { messages, ...body })
@@ -68,7 +68,7 @@ describe.each<TestModelLayout>(['llama-moe', 'deepseek2'])('real engine on the t
   })
 
   it('counts prompt tokens exactly and completion tokens up to max_tokens', async () => {
-    const res = await chat(host, key, { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: `count ${layout}` }], max_tokens: 9, grammar: 'root ::= [a-z]{40}' })
+    const res = await chat(host, key, { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: `count ${layout}` }], max_tokens: 9, grammar: LONG_GRAMMAR })
     // Independent count: ChatML written out by hand, tokenized with the model's own tokenizer.
     const llama = await sharedLlama()
     const model = await llama.loadModel({ modelPath })
@@ -128,7 +128,7 @@ describe('real engine: slots, queue and keep-alive', () => {
 
   beforeAll(async () => {
     key = await testKey()
-    host = await startNodeHost({ model: await ensureTestModel({ layout: 'llama-moe' }), secret: TEST_SECRET, threads: 1, parallel: 1, contextSize: 1024, maxQueue: 1, keepAliveMs: 40 })
+    host = await startNodeHost({ model: await ensureTestModel({ layout: 'llama-moe' }), secret: TEST_SECRET, threads: 1, parallel: 1, contextSize: 4096, maxQueue: 1, keepAliveMs: 40 })
   })
   afterAll(() => host?.close())
 
@@ -136,9 +136,12 @@ describe('real engine: slots, queue and keep-alive', () => {
 
   it('frees the sequence right after the client disconnects', async () => {
     const ac = new AbortController()
-    const res = await postChat(host.url, key, { messages, stream: true, grammar: LONG_GRAMMAR, max_tokens: 600 }, ac.signal)
-    // Read until real tokens flow, then hang up.
-    await readSse(res, (_item, all) => dataJson(all).length >= 3)
+    const res = await postChat(host.url, key, { messages, stream: true, grammar: LONG_GRAMMAR, max_tokens: 3000 }, ac.signal)
+    expect(res.status).toBe(200)
+    // Read until real tokens flow, then hang up (readSse cancels the body: the connection closes).
+    const seen = await readSse(res, (_item, all) => dataJson(all).length >= 3)
+    expect(dataJson(seen).length).toBeGreaterThanOrEqual(3)
+    expect(seen.at(-1)).not.toEqual({ data: '[DONE]' })
     ac.abort()
     const abortedAt = performance.now()
     await waitFor(async () => (await busy()).slots.busy === 0, 3000, 'slot freed')
@@ -150,7 +153,7 @@ describe('real engine: slots, queue and keep-alive', () => {
 
   it('keeps a queued stream alive with comments before its first token, and answers 429 when the line is full', async () => {
     const first = new AbortController()
-    const long = await postChat(host.url, key, { messages, stream: true, grammar: LONG_GRAMMAR, max_tokens: 600 }, first.signal)
+    const long = await postChat(host.url, key, { messages, stream: true, grammar: LONG_GRAMMAR, max_tokens: 3000 }, first.signal)
     const longReading = readSse(long).catch(() => [])
     await waitFor(async () => (await busy()).slots.busy === 1, 3000, 'long request running')
 
