@@ -25,6 +25,8 @@ export interface GatewayDeps {
   fetch: FetchLike
   log?: Logger
   now?: () => number
+  /** SHA-256 hex of an API key; Web Crypto unless the runtime has a faster one (Node). */
+  hashKey?: (key: string) => string | Promise<string>
 }
 
 export interface Gateway {
@@ -46,7 +48,7 @@ function backendsFrom(config: GatewayConfig, fetch: FetchLike): Partial<Record<B
 export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log ?? silentLogger
   const now = deps.now ?? (() => Date.now())
-  const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now })
+  const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now, hashKey: deps.hashKey })
   const backends = backendsFrom(deps.config, deps.fetch)
   const app = new Hono<GatewayEnv>()
 

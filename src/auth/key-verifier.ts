@@ -35,10 +35,13 @@ export class KeyVerifier {
 
   constructor(
     private readonly db: GatewayDb,
-    private readonly opts: { ttlMs: number; adminKey?: string; now?: () => number },
+    private readonly opts: { ttlMs: number; adminKey?: string; now?: () => number; hashKey?: (key: string) => string | Promise<string> },
   ) {
-    this.adminKeyHash = opts.adminKey ? hashApiKey(opts.adminKey) : Promise.resolve(undefined)
+    this.hash = opts.hashKey ?? hashApiKey
+    this.adminKeyHash = opts.adminKey ? Promise.resolve(this.hash(opts.adminKey)) : Promise.resolve(undefined)
   }
+
+  private readonly hash: (key: string) => string | Promise<string>
 
   private now(): number {
     return this.opts.now ? this.opts.now() : Date.now()
@@ -46,7 +49,7 @@ export class KeyVerifier {
 
   async verify(token: string | undefined): Promise<VerifiedKey | undefined> {
     if (!token || token.length > 200) return undefined
-    const hash = await hashApiKey(token)
+    const hash = await this.hash(token)
     const adminHash = await this.adminKeyHash
     if (adminHash && constantTimeEqual(hash, adminHash)) return OPERATOR_ADMIN
     const now = this.now()

@@ -1,6 +1,24 @@
 import type { BackendName } from '../routing/plan.js'
 
-export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+/** What a backend sends upstream: always a JSON POST. */
+export interface UpstreamInit {
+  method: 'POST'
+  headers: Record<string, string>
+  body: string | Uint8Array
+  signal: AbortSignal
+}
+
+/** The part of a fetch Response the gateway uses; a Web Response is one, and so is Node's undici adapter. */
+export interface UpstreamResponse {
+  ok: boolean
+  status: number
+  headers: { get(name: string): string | null }
+  body: ReadableStream<Uint8Array> | null
+  text(): Promise<string>
+}
+
+/** Upstream HTTP: the global fetch on Workers, undici's lighter `request` on Node (src/node.ts). */
+export type FetchLike = (url: string, init: UpstreamInit) => Promise<UpstreamResponse>
 
 /** What a backend is asked: an OpenAI chat body, already JSON-encodable. */
 export interface BackendRequest {
@@ -18,7 +36,7 @@ export type Prepared = { ok: true; body: Record<string, unknown> } | { ok: false
 export interface Backend {
   name: BackendName
   prepare(body: Record<string, unknown>, model: string): Prepared
-  send(req: BackendRequest): Promise<Response>
+  send(req: BackendRequest): Promise<UpstreamResponse>
   /** Public model names this backend serves, for /v1/models. */
   modelIds(): string[]
 }

@@ -10,6 +10,7 @@ const encoder = new TextEncoder()
  */
 export function createNodeHostBackend(opts: { url: string; secret: string; fetch: FetchLike; modelIds?: string[] }): Backend {
   const target = new URL(`${opts.url}/v1/chat/completions`)
+  const targetUrl = target.href
   const pathAndQuery = target.pathname + target.search
   const key = importSigningKey(opts.secret)
   return {
@@ -18,7 +19,7 @@ export function createNodeHostBackend(opts: { url: string; secret: string; fetch
     async send({ body, signal }) {
       const bytes = encoder.encode(JSON.stringify(body))
       const signed = await signRequest(await key, { method: 'POST', pathAndQuery, body: bytes })
-      return opts.fetch(target, {
+      return opts.fetch(targetUrl, {
         method: 'POST',
         headers: { ...signed, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
         body: bytes,

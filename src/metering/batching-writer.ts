@@ -36,8 +36,8 @@ export class BatchingUsageWriter implements UsageSink {
 
   record(row: UsageRow): void {
     this.queue.push(row)
-    if (this.queue.length >= (this.opts.maxBatchRows ?? 200)) this.schedule(0)
-    else this.schedule(this.opts.flushIntervalMs ?? 25)
+    if (this.queue.length >= (this.opts.maxBatchRows ?? 500)) this.schedule(0)
+    else this.schedule(this.opts.flushIntervalMs ?? 100)
   }
 
   private schedule(delayMs: number): void {
@@ -54,7 +54,7 @@ export class BatchingUsageWriter implements UsageSink {
 
   private writeOnce(): Promise<void> {
     if (this.writing) return this.writing
-    const batch = this.queue.splice(0, this.opts.maxBatchRows ?? 200)
+    const batch = this.queue.splice(0, this.opts.maxBatchRows ?? 500)
     if (batch.length === 0) return Promise.resolve()
     this.writing = this.opts
       .write(batch)

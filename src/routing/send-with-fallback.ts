@@ -1,11 +1,11 @@
-import type { Backend } from '../backends/backend.js'
+import type { Backend, UpstreamResponse } from '../backends/backend.js'
 
 /** What happened to one request across its backends. */
 export type SendResult =
   | {
       kind: 'served'
       backend: Backend
-      response: Response
+      response: UpstreamResponse
       /** Streams: the reader, and the first bytes already read from it (the commit point). */
       reader?: ReadableStreamDefaultReader<Uint8Array>
       firstChunk?: Uint8Array
