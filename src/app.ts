@@ -8,6 +8,7 @@ import { requestId, requireAdmin, requireApiKey } from './auth/middleware.js'
 import type { GatewayConfig } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import type { GatewayEnv } from './env.js'
+import type { RequestGuard } from './limits/guard.js'
 import { silentLogger, type Logger } from './log.js'
 import type { CostFn } from './metering/usage-recorder.js'
 import type { UsageSink } from './metering/usage-sink.js'
@@ -25,6 +26,8 @@ export interface GatewayDeps {
   fetch: FetchLike
   log?: Logger
   now?: () => number
+  /** Checks run before upstream calls (rate limits, budgets); none by default. */
+  guards?: RequestGuard[]
   /** SHA-256 hex of an API key; Web Crypto unless the runtime has a faster one (Node). */
   hashKey?: (key: string) => string | Promise<string>
 }
@@ -57,7 +60,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   app.use('/v1/*', requireApiKey({ keys }))
   app.get('/v1/models', listModels(backends))
-  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now }))
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards: deps.guards ?? [], log }))
 
   app.use('/admin/*', requireApiKey({ keys }), requireAdmin())
   app.route('/admin', adminRoutes({ db: deps.db, keys }))

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 export const BACKEND_MODES = ['hosted', 'local', 'local-first', 'hosted-first'] as const
 export type BackendMode = (typeof BACKEND_MODES)[number]
@@ -16,6 +16,8 @@ export const teams = sqliteTable('teams', {
   backendMode: text('backend_mode', { enum: BACKEND_MODES }),
   /** Whether keys of this team may pick a backend per request with `x-moe-backend`. */
   allowBackendOverride: integer('allow_backend_override', { mode: 'boolean' }).notNull().default(true),
+  /** When the team's hosted budget is spent: refuse (429 budget_exceeded) or send the request to local. */
+  onHostedBudgetExhausted: text('on_hosted_budget_exhausted', { enum: ['refuse', 'local'] }).notNull().default('refuse'),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('teams_name_unique').on(t.name)])
 
@@ -32,6 +34,16 @@ export const apiKeys = sqliteTable('api_keys', {
   createdAt: createdAt(),
   revokedAt: integer('revoked_at', { mode: 'number' }),
   expiresAt: integer('expires_at', { mode: 'number' }),
+  /** Written at most once a minute per key (a cheap, approximate "last seen"). */
+  lastUsedAt: integer('last_used_at', { mode: 'number' }),
+  /** JSON array of public model names this key may use; null = any. */
+  allowedModels: text('allowed_models', { mode: 'json' }).$type<string[]>(),
+  /** JSON array of backends ('local' | 'hosted') this key may use; null = any. */
+  allowedBackends: text('allowed_backends', { mode: 'json' }).$type<string[]>(),
+  /** A per-key routing mode over the team's; null = the team's. */
+  backendMode: text('backend_mode'),
+  /** Set on the old key when it is rotated; it keeps working until its expires_at (the grace period). */
+  replacedBy: text('replaced_by'),
 }, (t) => [uniqueIndex('api_keys_hash_unique').on(t.hash), index('api_keys_team_idx').on(t.teamId)])
 
 /** One row per request that reached a valid key, success or failure. */
@@ -68,3 +80,80 @@ export const usage = sqliteTable('usage', {
 export type TeamRow = typeof teams.$inferSelect
 export type ApiKeyRow = typeof apiKeys.$inferSelect
 export type UsageRow = typeof usage.$inferInsert
+
+export const BUDGET_PERIODS = ['day', 'week', 'month'] as const
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number]
+
+/** A spending limit on a team or a key, per calendar period in a stated time zone. */
+export const budgets = sqliteTable('budgets', {
+  id: text('id').primaryKey(),
+  scope: text('scope', { enum: ['team', 'key'] }).notNull(),
+  /** team id or key id. */
+  scopeId: text('scope_id').notNull(),
+  period: text('period', { enum: BUDGET_PERIODS }).notNull(),
+  /** IANA time zone the period resets in (e.g. 'UTC', 'Europe/Berlin'). */
+  timeZone: text('time_zone').notNull().default('UTC'),
+  /** Hard limit: requests that could exceed it are refused (429 budget_exceeded). */
+  limitNanoUsd: integer('limit_nano_usd').notNull(),
+  /** Soft limit: past it, responses carry a warning header. */
+  softLimitNanoUsd: integer('soft_limit_nano_usd'),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('budgets_scope_unique').on(t.scope, t.scopeId)])
+
+/** Settled spend of one budget in one period. */
+export const budgetSpend = sqliteTable('budget_spend', {
+  budgetId: text('budget_id').notNull(),
+  /** Start of the period, ms since epoch (computed in the budget's time zone). */
+  periodStart: integer('period_start', { mode: 'number' }).notNull(),
+  spentNanoUsd: integer('spent_nano_usd').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.budgetId, t.periodStart] })])
+
+/**
+ * Worst-case cost held for a request in flight. Inserted by one conditional statement
+ * (spent + live holds + this <= limit), deleted at settle; an orphan (crashed process)
+ * stops counting once it expires.
+ */
+export const budgetHolds = sqliteTable('budget_holds', {
+  id: text('id').primaryKey(),
+  budgetId: text('budget_id').notNull(),
+  periodStart: integer('period_start', { mode: 'number' }).notNull(),
+  amountNanoUsd: integer('amount_nano_usd').notNull(),
+  expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+}, (t) => [index('budget_holds_budget_idx').on(t.budgetId, t.periodStart, t.expiresAt)])
+
+/** Per-key and per-team request and token rates. */
+export const rateLimits = sqliteTable('rate_limits', {
+  scope: text('scope', { enum: ['team', 'key'] }).notNull(),
+  scopeId: text('scope_id').notNull(),
+  requestsPerMinute: integer('requests_per_minute'),
+  tokensPerMinute: integer('tokens_per_minute'),
+}, (t) => [primaryKey({ columns: [t.scope, t.scopeId] })])
+
+/** Fixed-window counters shared by every gateway process and Worker isolate. */
+export const rateCounters = sqliteTable('rate_counters', {
+  /** e.g. 'key:<id>:rpm' */
+  bucket: text('bucket').notNull(),
+  windowStart: integer('window_start', { mode: 'number' }).notNull(),
+  used: integer('used').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.bucket, t.windowStart] })])
+
+/** Every admin action: who, what, when, from which key. */
+export const auditLog = sqliteTable('audit_log', {
+  id: text('id').primaryKey(),
+  at: integer('at', { mode: 'number' }).notNull(),
+  /** Key id that acted ('admin_env' for ADMIN_KEY, 'cli' for the local CLI). */
+  actorKeyId: text('actor_key_id').notNull(),
+  actorRole: text('actor_role').notNull(),
+  /** Team the action touched, if any (team-admins read their own team's entries). */
+  teamId: text('team_id'),
+  /** e.g. 'team.create', 'key.revoke', 'budget.set'. */
+  action: text('action').notNull(),
+  /** What was acted on: a team, key or budget id. */
+  target: text('target'),
+  /** JSON of the change, never a key or prompt. */
+  details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+}, (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_team_idx').on(t.teamId, t.at)])
+
+export type BudgetRow = typeof budgets.$inferSelect
+export type RateLimitRow = typeof rateLimits.$inferSelect
+export type AuditRow = typeof auditLog.$inferSelect

@@ -28,11 +28,13 @@ export class UsageRecorder {
   private done = false
   requestedModel: string | null = null
   streamed = false
+  /** Runs after the row is recorded (budget settle, rate-limit adjust); kept alive with waitUntil on Workers. */
+  afterFinish: ((row: UsageRow) => Promise<void>) | undefined
 
   constructor(
     readonly id: string,
     private readonly base: { teamId: string; keyId: string; startedAtMs: number },
-    private readonly deps: { sink: UsageSink; cost: CostFn; now: () => number; waitUntil?: WaitUntil },
+    private readonly deps: { sink: UsageSink; cost: CostFn; now: () => number; waitUntil?: WaitUntil; onAfterFinishError?: (err: unknown) => void },
   ) {}
 
   get finished(): boolean {
@@ -68,5 +70,9 @@ export class UsageRecorder {
       clientAborted: outcome.clientAborted ?? false,
     }
     this.deps.sink.record(row, this.deps.waitUntil)
+    if (this.afterFinish) {
+      const done = this.afterFinish(row).catch((err: unknown) => this.deps.onAfterFinishError?.(err))
+      this.deps.waitUntil?.(done)
+    }
   }
 }

@@ -6,6 +6,9 @@ import { estimateUsage, promptChars } from '../metering/estimate.js'
 import { tokenUsageFrom } from '../metering/token-usage.js'
 import { UsageRecorder, type CostFn } from '../metering/usage-recorder.js'
 import type { UsageSink, WaitUntil } from '../metering/usage-sink.js'
+import { admitAll } from '../limits/admit.js'
+import type { RequestGuard } from '../limits/guard.js'
+import type { Logger } from '../log.js'
 import { planRoute, type BackendName } from '../routing/plan.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
 import { parseChatRequest, upstreamBody } from './chat-request.js'
@@ -20,7 +23,13 @@ export interface ChatDeps {
   usage: UsageSink
   cost: CostFn
   now: () => number
+  /** Rate limits, budgets, key restrictions: run after parsing, before any upstream call. */
+  guards: readonly RequestGuard[]
+  log: Logger
 }
+
+// Template tokens a chat format adds per message (role markers, separators), generously.
+const TEMPLATE_TOKENS_PER_MESSAGE = 16
 
 /** Only Workers sinks need the request's waitUntil; Hono's getter throws where there is none (Node). */
 function waitUntilOf(c: Context, sink: UsageSink): WaitUntil | undefined {
@@ -39,7 +48,7 @@ export function chatCompletions(deps: ChatDeps) {
     const requestId = c.get('requestId')
     if (!key.teamId) return openAIErrorResponse(403, 'admin_key_not_for_api', 'Gateway admin keys cannot call the model API; create a team key')
     const startedAtMs = deps.now()
-    const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c, deps.usage) })
+    const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c, deps.usage), onAfterFinishError: (err) => deps.log.error('settle after usage failed', { requestId, error: err instanceof Error ? err.name : 'unknown' }) })
     const headers = new Headers({ 'x-request-id': requestId })
     const reject = (status: number, code: string, message: string) => {
       recorder.finish({ status, errorCode: code })
@@ -61,9 +70,23 @@ export function chatCompletions(deps: ChatDeps) {
       available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined },
     })
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
+    const admission = await admitAll(deps.guards, {
+      requestId,
+      key,
+      model: request.model,
+      order: plan.order,
+      // Every prompt token comes from the body's bytes (byte-level BPE never yields more tokens than bytes).
+      promptTokensBound: read.bytes.byteLength + TEMPLATE_TOKENS_PER_MESSAGE * (request.body.messages as unknown[]).length,
+      maxCompletionTokens: maxTokensOf(request.body),
+      nowMs: startedAtMs,
+    })
+    recorder.afterFinish = admission.settle
+    for (const [name, value] of Object.entries(admission.headers)) headers.set(name, value)
+    if (!admission.ok) return reject(admission.status, admission.code, admission.message)
+
     const order: Array<{ backend: Backend; body: Record<string, unknown> }> = []
     let refusal: { status: number; code: string; message: string } | undefined
-    for (const name of plan.order) {
+    for (const name of admission.order) {
       const backend = deps.backends[name]
       const prepared = backend?.prepare(request.body, request.model)
       if (!backend || !prepared) continue
@@ -127,6 +150,11 @@ export function chatCompletions(deps: ChatDeps) {
     headers.set('content-type', 'application/json')
     return new Response(text, { status: 200, headers })
   }
+}
+
+function maxTokensOf(body: Record<string, unknown>): number | undefined {
+  const value = body.max_completion_tokens ?? body.max_tokens
+  return typeof value === 'number' ? value : undefined
 }
 
 function safeJson(text: string): unknown {
