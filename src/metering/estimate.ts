@@ -26,14 +26,18 @@ export function promptChars(messages: unknown): number {
   return chars
 }
 
-export function estimateUsage(opts: { promptChars: number; contentChars: number; reasoningChars: number }): TokenUsage {
+/**
+ * Usage for text that passed through without a bill. Streams also pass their delta counts:
+ * engines send about one token per delta, so the larger of the two estimates is kept.
+ */
+export function estimateUsage(opts: { promptChars: number; contentChars: number; reasoningChars: number; contentDeltas?: number; reasoningDeltas?: number }): TokenUsage {
   const promptTokens = estimateTokens(opts.promptChars)
-  const reasoningTokens = estimateTokens(opts.reasoningChars)
+  const reasoningTokens = Math.max(estimateTokens(opts.reasoningChars), opts.reasoningDeltas ?? 0)
   return {
     promptTokens,
     cacheHitTokens: 0,
     cacheMissTokens: promptTokens,
-    completionTokens: estimateTokens(opts.contentChars) + reasoningTokens,
+    completionTokens: Math.max(estimateTokens(opts.contentChars), opts.contentDeltas ?? 0) + reasoningTokens,
     reasoningTokens,
   }
 }

@@ -12,6 +12,9 @@ export class SseMeter {
   /** Characters of `content` / tool-call arguments and of `reasoning_content` seen, for estimates. */
   contentChars = 0
   reasoningChars = 0
+  /** Non-empty deltas seen: engines stream about one token per delta, a better estimate than characters for short tokens. */
+  contentDeltas = 0
+  reasoningDeltas = 0
   firstTokenAt: number | undefined
   sawDone = false
   upstreamErrorCode: string | undefined
@@ -76,8 +79,14 @@ export class SseMeter {
       const delta = (choice as { delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown } } | null)?.delta
       if (!delta) continue
       const before = this.contentChars + this.reasoningChars
-      if (typeof delta.content === 'string') this.contentChars += delta.content.length
-      if (typeof delta.reasoning_content === 'string') this.reasoningChars += delta.reasoning_content.length
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        this.contentChars += delta.content.length
+        this.contentDeltas++
+      }
+      if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
+        this.reasoningChars += delta.reasoning_content.length
+        this.reasoningDeltas++
+      }
       if (Array.isArray(delta.tool_calls)) {
         for (const call of delta.tool_calls) {
           const fn = (call as { function?: { name?: unknown; arguments?: unknown } } | null)?.function

@@ -27,7 +27,7 @@ export function meteredStream(opts: {
 }): ReadableStream<Uint8Array> {
   const meter = new SseMeter({ clientWantsUsage: opts.clientWantsUsage, now: opts.now })
   const finish = (status: number, errorCode: string | null, clientAborted = false) => {
-    const usage = meter.usage ?? estimateUsage({ promptChars: opts.promptChars, contentChars: meter.contentChars, reasoningChars: meter.reasoningChars })
+    const usage = meter.usage ?? estimateUsage({ promptChars: opts.promptChars, contentChars: meter.contentChars, reasoningChars: meter.reasoningChars, contentDeltas: meter.contentDeltas, reasoningDeltas: meter.reasoningDeltas })
     opts.recorder.finish({
       ...opts.outcome,
       status,
