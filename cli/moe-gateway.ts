@@ -7,7 +7,9 @@ import type { OpResult } from '../src/admin/operations.js'
 import { openNodeDb } from '../src/db/open-node.js'
 import { httpAdminClient, localAdminClient, type AdminClient } from './admin-client.js'
 import { parseArgs, stringFlag, type ParsedArgs } from './args.js'
-import { printKeys, printTeams } from './print.js'
+import { graceFlag, keyCreateInput, keyUpdateInput } from './key-flags.js'
+import { printAudit, printKeys, printTeams } from './print.js'
+import { RATE_LIMITS_USAGE, runRateLimitsCommand } from './rate-limits.js'
 
 const USAGE = `Usage: moe-gateway <command> [options]
 
@@ -15,14 +17,20 @@ const USAGE = `Usage: moe-gateway <command> [options]
   teams list
   teams set-backend <team> <hosted|local|local-first|hosted-first|default> [--allow-override | --no-allow-override]
   keys create --team <team> --name <name> [--role member|team-admin] [--expires <ISO date>]
+              [--models <a,b>] [--backends <local,hosted>]
   keys create --role admin --name <name>        a gateway-wide admin key
   keys list [--team <team>]
+  keys update <key id> [--name <name>] [--expires <ISO date>|never] [--models <a,b>|any] [--backends <local,hosted>|any]
+  keys rotate <key id> [--grace <seconds, default 3600>] [--expires <ISO date>]
+                                                 a new key; the old one works until the grace period ends
   keys revoke <key id>
+${RATE_LIMITS_USAGE}
+  audit list [--team <team>] [--limit <n, default 50>] [--before <ISO date or entry id>]
   migrate                                        apply database migrations (also done at gateway start)
 
 Options:
   --url <gateway url>     act through a running gateway's admin API instead of the database
-  --admin-key <key>       admin key for --url (default: ADMIN_KEY)
+  --admin-key <key>       admin or team-admin key for --url (default: ADMIN_KEY)
   --database <url>        database for local mode (default: DATABASE_URL or file:./data/gateway.db)
   --json                  print JSON
 `
@@ -67,6 +75,8 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
   const print = <T>(result: OpResult<T>, human: (value: T) => void) => report(result, io.out, io.err, json, human)
   const route = `${group ?? ''} ${command ?? ''}`.trim()
   try {
+    const limits = group === 'limits' ? await runRateLimitsCommand(command, args, io) : undefined
+    if (limits !== undefined) return limits
     switch (route) {
       case 'teams create':
         if (!rest[0]) break
@@ -81,7 +91,7 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
         return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, patch), (t) => io.out(`team ${t.name}: backend ${t.backend_mode ?? 'default'}, per-request override ${t.allow_backend_override ? 'allowed' : 'not allowed'}`)))
       }
       case 'keys create': {
-        const input = { team: stringFlag(args, 'team'), name: stringFlag(args, 'name') ?? '', role: stringFlag(args, 'role'), expires_at: stringFlag(args, 'expires') }
+        const input = keyCreateInput(args)
         return await withClient(args, io.env, async (c) =>
           print(await c.createKey(input), (k) => {
             io.out(`created key ${k.id} (${k.prefix}…) for ${k.team ?? 'the whole gateway'}, role ${k.role}`)
@@ -91,6 +101,29 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
       }
       case 'keys list':
         return await withClient(args, io.env, async (c) => print(await c.listKeys(stringFlag(args, 'team')), (keys) => printKeys(keys, io.out)))
+      case 'keys update':
+        if (!rest[0]) break
+        return await withClient(args, io.env, async (c) => print(await c.updateKey(rest[0]!, keyUpdateInput(args)), (k) => printKeys([k], io.out)))
+      case 'keys rotate': {
+        if (!rest[0]) break
+        const input = { grace_seconds: graceFlag(args), expires_at: stringFlag(args, 'expires') }
+        return await withClient(args, io.env, async (c) =>
+          print(await c.rotateKey(rest[0]!, input), (k) => {
+            io.out(`rotated ${k.replaces.id}: it keeps working until ${k.replaces.expires_at ?? 'revoked'}`)
+            io.out(`new key ${k.id} (${k.prefix}…), role ${k.role}`)
+            io.out(`\n  ${k.key}\n\nThis is the only time the key is shown. Store it now.`)
+          }),
+        )
+      }
+      case 'audit list': {
+        const query = { team: stringFlag(args, 'team'), limit: stringFlag(args, 'limit'), before: stringFlag(args, 'before') }
+        return await withClient(args, io.env, async (c) =>
+          print(await c.listAudit(query), (page) => {
+            printAudit(page.data, io.out)
+            if (page.next_before) io.out(`(more: --before ${page.next_before})`)
+          }),
+        )
+      }
       case 'keys revoke':
         if (!rest[0]) break
         return await withClient(args, io.env, async (c) => print(await c.revokeKey(rest[0]!), () => io.out(`revoked ${rest[0]}`)))

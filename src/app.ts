@@ -4,7 +4,8 @@ import type { Backend, FetchLike } from './backends/backend.js'
 import { createHostedBackend } from './backends/hosted.js'
 import { createNodeHostBackend } from './backends/node-host.js'
 import { KeyVerifier } from './auth/key-verifier.js'
-import { requestId, requireAdmin, requireApiKey } from './auth/middleware.js'
+import { requestId, requireApiKey } from './auth/middleware.js'
+import { requireRole } from './auth/roles.js'
 import type { GatewayConfig } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import type { GatewayEnv } from './env.js'
@@ -62,7 +63,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/v1/models', listModels(backends))
   app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards: deps.guards ?? [], log }))
 
-  app.use('/admin/*', requireApiKey({ keys }), requireAdmin())
+  // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
+  app.use('/admin/*', requireApiKey({ keys }), requireRole('team-admin'))
   app.route('/admin', adminRoutes({ db: deps.db, keys }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))

@@ -2,6 +2,7 @@ import type { GatewayDb } from '../db/client.js'
 import { findKeyByHash } from '../db/keys.js'
 import type { KeyRole, TeamRow } from '../db/schema.js'
 import { findTeamById } from '../db/teams.js'
+import type { BackendName } from '../routing/plan.js'
 import { constantTimeEqual } from './constant-time.js'
 import { hashApiKey } from './key-material.js'
 
@@ -13,6 +14,10 @@ export interface VerifiedKey {
   teamId: string | null
   team: TeamRow | undefined
   expiresAt: number | null
+  /** Public model names this key may use; null = any. */
+  allowedModels: readonly string[] | null
+  /** Backends this key may use; null = any. */
+  allowedBackends: readonly BackendName[] | null
 }
 
 interface CacheEntry {
@@ -72,7 +77,16 @@ export class KeyVerifier {
     let key: VerifiedKey | undefined
     if (row && row.revokedAt === null) {
       const team = row.teamId ? await findTeamById(this.db, row.teamId) : undefined
-      key = { id: row.id, name: row.name, role: row.role, teamId: row.teamId, team, expiresAt: row.expiresAt }
+      key = {
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        teamId: row.teamId,
+        team,
+        expiresAt: row.expiresAt,
+        allowedModels: row.allowedModels ?? null,
+        allowedBackends: (row.allowedBackends as BackendName[] | null) ?? null,
+      }
     }
     const entry = { key, expiresAtMs: now + (key ? this.opts.ttlMs : Math.min(NEGATIVE_TTL_MS, this.opts.ttlMs)) }
     if (this.cache.size >= MAX_CACHED_KEYS) {
@@ -85,4 +99,4 @@ export class KeyVerifier {
 }
 
 /** The operator's ADMIN_KEY: gateway-wide admin, in no team. */
-const OPERATOR_ADMIN: VerifiedKey = { id: 'admin_env', name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null }
+const OPERATOR_ADMIN: VerifiedKey = { id: 'admin_env', name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null, allowedModels: null, allowedBackends: null }

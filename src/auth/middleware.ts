@@ -3,6 +3,7 @@ import type { GatewayEnv } from '../env.js'
 import { openAIError } from '../openai/errors.js'
 import type { KeyVerifier } from './key-verifier.js'
 import { bearerToken } from './key-material.js'
+import { requireRole } from './roles.js'
 
 /**
  * Rejects requests whose key is missing, unknown, revoked or expired.
@@ -21,14 +22,10 @@ export function requireApiKey(opts: { keys: KeyVerifier }): MiddlewareHandler<Ga
 
 /**
  * Lets only gateway-wide admin keys through (runs after requireApiKey).
- * @example app.use('/admin/*', requireApiKey({ keys }), requireAdmin())
+ * @example app.post('/admin/teams', requireAdmin(), createTeamHandler)
  */
 export function requireAdmin(): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
-    const key = c.get('key')
-    if (key.role !== 'admin' || key.teamId !== null) return openAIError(c, 403, 'admin_required', 'This endpoint needs a gateway admin key')
-    await next()
-  }
+  return requireRole('admin')
 }
 
 /** Gives every request an id, echoed as `x-request-id` and used as its usage row id. */

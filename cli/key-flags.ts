@@ -1,0 +1,38 @@
+import { stringFlag, type ParsedArgs } from './args.js'
+import type { KeyCreateInput, KeyUpdateInput } from './admin-client.js'
+
+/** `--models a,b` -> ['a','b']; `--models any` -> null (no restriction); absent -> undefined. */
+export function listFlag(args: ParsedArgs, name: string): string[] | null | undefined {
+  const raw = stringFlag(args, name)
+  if (raw === undefined) return undefined
+  if (raw === 'any') return null
+  return raw.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+export function keyCreateInput(args: ParsedArgs): KeyCreateInput {
+  return {
+    team: stringFlag(args, 'team'),
+    name: stringFlag(args, 'name') ?? '',
+    role: stringFlag(args, 'role'),
+    expires_at: stringFlag(args, 'expires'),
+    allowed_models: listFlag(args, 'models'),
+    allowed_backends: listFlag(args, 'backends'),
+  }
+}
+
+/** `--expires never` clears the expiry. */
+export function keyUpdateInput(args: ParsedArgs): KeyUpdateInput {
+  const expires = stringFlag(args, 'expires')
+  return {
+    name: stringFlag(args, 'name'),
+    expires_at: expires === 'never' ? null : expires,
+    allowed_models: listFlag(args, 'models'),
+    allowed_backends: listFlag(args, 'backends'),
+  }
+}
+
+/** `--grace <seconds>`: a number the server validates; a non-number is sent as is so the server names the problem. */
+export function graceFlag(args: ParsedArgs): number | undefined {
+  const raw = stringFlag(args, 'grace')
+  return raw === undefined ? undefined : Number(raw)
+}

@@ -1,0 +1,61 @@
+import { administeredTeamId, isGatewayAdmin, type Actor } from '../auth/roles.js'
+import { teamInScope, teamNotFound } from '../auth/scope.js'
+import type { GatewayDb } from '../db/client.js'
+import { BACKEND_MODES, type BackendMode, type TeamRow } from '../db/schema.js'
+import { findTeam, insertTeam, listTeams, updateTeamRouting } from '../db/teams.js'
+import { audit } from './audit.js'
+import { fail, ok, type OpResult } from './op-result.js'
+
+const TEAM_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i
+
+export interface PublicTeam {
+  id: string
+  name: string
+  backend_mode: BackendMode | null
+  allow_backend_override: boolean
+  created_at: string
+}
+
+export function publicTeam(row: TeamRow): PublicTeam {
+  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, created_at: new Date(row.createdAt).toISOString() }
+}
+
+/** Gateway admins only: a team-admin administers the one team it belongs to. */
+export async function createTeam(db: GatewayDb, actor: Actor, name: unknown): Promise<OpResult<PublicTeam>> {
+  if (!isGatewayAdmin(actor)) return fail(403, 'admin_required', 'Only gateway admins can create teams')
+  if (typeof name !== 'string' || !TEAM_NAME.test(name)) return fail(400, 'invalid_team_name', 'Team name must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit')
+  if (name.startsWith('team_')) return fail(400, 'invalid_team_name', 'Team names may not start with "team_" (reserved for ids)')
+  if (await findTeam(db, name)) return fail(409, 'team_exists', `Team '${name}' already exists`)
+  const team = await insertTeam(db, name)
+  await audit(db, actor, { teamId: team.id, action: 'team.create', target: team.id, details: { name } })
+  return ok(publicTeam(team))
+}
+
+/** Every team for gateway admins; a team-admin's own team only. */
+export async function allTeams(db: GatewayDb, actor: Actor): Promise<PublicTeam[]> {
+  const teams = await listTeams(db)
+  const own = administeredTeamId(actor)
+  return (isGatewayAdmin(actor) ? teams : teams.filter((t) => t.id === own)).map(publicTeam)
+}
+
+export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown }): Promise<OpResult<PublicTeam>> {
+  const row = await teamInScope(db, actor, team)
+  if (!row) return { ok: false, ...teamNotFound(team) }
+  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean } = {}
+  if (patch.backend_mode !== undefined) {
+    if (patch.backend_mode !== null && !(BACKEND_MODES as readonly unknown[]).includes(patch.backend_mode)) {
+      return fail(400, 'invalid_backend_mode', `backend_mode must be one of ${BACKEND_MODES.join(', ')} (or null for the gateway default)`)
+    }
+    update.backendMode = patch.backend_mode as BackendMode | null
+  }
+  if (patch.allow_backend_override !== undefined) {
+    if (typeof patch.allow_backend_override !== 'boolean') return fail(400, 'invalid_request_error', 'allow_backend_override must be a boolean')
+    update.allowBackendOverride = patch.allow_backend_override
+  }
+  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode and/or allow_backend_override')
+  const updated = await updateTeamRouting(db, row.id, update)
+  if (!updated) return { ok: false, ...teamNotFound(team) }
+  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride }
+  await audit(db, actor, { teamId: row.id, action: 'team.update', target: row.id, details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })
+  return ok(publicTeam(updated))
+}
