@@ -11,6 +11,7 @@ import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKe
  * Changes made here drop the affected cache entries at once in this process;
  * other processes see them within the key cache TTL.
  */
+export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>()
   const { db } = deps
 
@@ -62,7 +63,6 @@ import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKe
   })
 
   app.get('/audit', async (c) => answer(c, await auditEntries(db, c.get('key'), { team: c.req.query('team'), limit: c.req.query('limit'), before: c.req.query('before') })))
-
 
   return app
 }
