@@ -9,6 +9,7 @@ import { httpAdminClient, localAdminClient, type AdminClient } from './admin-cli
 import { parseArgs, stringFlag, type ParsedArgs } from './args.js'
 import { graceFlag, keyCreateInput, keyUpdateInput } from './key-flags.js'
 import { printAudit, printKeys, printTeams } from './print.js'
+import { RATE_LIMITS_USAGE, runRateLimitsCommand } from './rate-limits.js'
 
 const USAGE = `Usage: moe-gateway <command> [options]
 
@@ -23,6 +24,7 @@ const USAGE = `Usage: moe-gateway <command> [options]
   keys rotate <key id> [--grace <seconds, default 3600>] [--expires <ISO date>]
                                                  a new key; the old one works until the grace period ends
   keys revoke <key id>
+${RATE_LIMITS_USAGE}
   audit list [--team <team>] [--limit <n, default 50>] [--before <ISO date or entry id>]
   migrate                                        apply database migrations (also done at gateway start)
 
@@ -73,6 +75,8 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
   const print = <T>(result: OpResult<T>, human: (value: T) => void) => report(result, io.out, io.err, json, human)
   const route = `${group ?? ''} ${command ?? ''}`.trim()
   try {
+    const limits = group === 'limits' ? await runRateLimitsCommand(command, args, io) : undefined
+    if (limits !== undefined) return limits
     switch (route) {
       case 'teams create':
         if (!rest[0]) break

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import type { GatewayEnv } from './env.js'
 import type { RequestGuard } from './limits/guard.js'
+import { createRateLimitGuard } from './limits/rate-guard.js'
 import { silentLogger, type Logger } from './log.js'
 import type { CostFn } from './metering/usage-recorder.js'
 import type { UsageSink } from './metering/usage-sink.js'
@@ -54,6 +55,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => Date.now())
   const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now, hashKey: deps.hashKey })
   const backends = backendsFrom(deps.config, deps.fetch)
+  const rateLimits = createRateLimitGuard({ db: deps.db, windowMs: deps.config.rateLimitWindowMs, now, log })
+  // Rate limits run first, so a request they refuse never holds budget.
+  const guards = [rateLimits, ...(deps.guards ?? [])]
   const app = new Hono<GatewayEnv>()
 
   app.use('*', requestId())
@@ -61,11 +65,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   app.use('/v1/*', requireApiKey({ keys }))
   app.get('/v1/models', listModels(backends))
-  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards: deps.guards ?? [], log }))
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log }))
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys }), requireRole('team-admin'))
-  app.route('/admin', adminRoutes({ db: deps.db, keys }))
+  app.route('/admin', adminRoutes({ db: deps.db, keys, rateLimits }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {

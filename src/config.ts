@@ -18,6 +18,8 @@ export interface GatewayConfig {
   maxBodyBytes: number
   /** Operator's JSON price table override (parsed by the pricing module). */
   priceTableJson?: string
+  /** Length of a rate-limit window; 60 000 (limits are per minute). A test knob: RATE_LIMIT_WINDOW_MS. */
+  rateLimitWindowMs: number
 }
 
 export type EnvVars = Record<string, string | undefined>
@@ -64,5 +66,6 @@ export function parseConfig(env: EnvVars): GatewayConfig {
     responseTimeoutMs: positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000),
     maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', 4 * 1024 * 1024),
     priceTableJson: env.PRICE_TABLE || undefined,
+    rateLimitWindowMs: positiveInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000),
   }
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { KeyVerifier } from '../auth/key-verifier.js'
 import type { GatewayDb } from '../db/client.js'
 import type { GatewayEnv } from '../env.js'
+import { rateLimitRoutes } from './rate-limits.js'
 import { answer, badJson, jsonBody, optionalJsonBody } from './http.js'
 import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKey, setTeamRouting, updateKeySettings } from './operations.js'
 
@@ -11,7 +12,7 @@ import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKe
  * Changes made here drop the affected cache entries at once in this process;
  * other processes see them within the key cache TTL.
  */
-export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier }): Hono<GatewayEnv> {
+export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier; rateLimits: { forget(match: { keyId?: string; teamId?: string }): void } }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>()
   const { db } = deps
 
@@ -63,6 +64,8 @@ export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier }): Hono<Ga
   })
 
   app.get('/audit', async (c) => answer(c, await auditEntries(db, c.get('key'), { team: c.req.query('team'), limit: c.req.query('limit'), before: c.req.query('before') })))
+
+  app.route('/rate-limits', rateLimitRoutes({ db, forget: (match) => deps.rateLimits.forget(match) }))
 
   return app
 }
