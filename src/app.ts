@@ -9,9 +9,12 @@ import { requireRole } from './auth/roles.js'
 import type { GatewayConfig } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import type { GatewayEnv } from './env.js'
+import { BudgetLookup } from './limits/budget-cache.js'
+import { budgetGuard } from './limits/budget-guard.js'
 import type { RequestGuard } from './limits/guard.js'
 import { createRateLimitGuard } from './limits/rate-guard.js'
 import { silentLogger, type Logger } from './log.js'
+import { priceTableFrom } from './metering/cost.js'
 import type { CostFn } from './metering/usage-recorder.js'
 import type { UsageSink } from './metering/usage-sink.js'
 import { chatCompletions } from './openai/chat-completions.js'
@@ -55,9 +58,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => Date.now())
   const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now, hashKey: deps.hashKey })
   const backends = backendsFrom(deps.config, deps.fetch)
+  const budgets = new BudgetLookup(deps.db, deps.config.budgets.cacheTtlMs)
   const rateLimits = createRateLimitGuard({ db: deps.db, windowMs: deps.config.rateLimitWindowMs, now, log })
   // Rate limits run first, so a request they refuse never holds budget.
-  const guards = [rateLimits, ...(deps.guards ?? [])]
+  const guards = [rateLimits, ...(deps.guards ?? []), budgetGuard({ db: deps.db, lookup: budgets, priceTable: priceTableFrom(deps.config.priceTableJson), config: deps.config.budgets, log })]
   const app = new Hono<GatewayEnv>()
 
   app.use('*', requestId())
@@ -69,7 +73,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys }), requireRole('team-admin'))
-  app.route('/admin', adminRoutes({ db: deps.db, keys, rateLimits }))
+  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {

@@ -1,4 +1,5 @@
 import { BACKEND_MODES, type BackendMode } from './db/schema.js'
+import { parseBudgetConfig, type BudgetConfig } from './limits/budget-config.js'
 
 /** Everything the gateway reads from its environment, parsed once at start. */
 export interface GatewayConfig {
@@ -18,6 +19,8 @@ export interface GatewayConfig {
   maxBodyBytes: number
   /** Operator's JSON price table override (parsed by the pricing module). */
   priceTableJson?: string
+  /** Budget hold and cache settings (BUDGET_* variables). */
+  budgets: BudgetConfig
   /** Length of a rate-limit window; 60 000 (limits are per minute). A test knob: RATE_LIMIT_WINDOW_MS. */
   rateLimitWindowMs: number
 }
@@ -66,6 +69,7 @@ export function parseConfig(env: EnvVars): GatewayConfig {
     responseTimeoutMs: positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000),
     maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', 4 * 1024 * 1024),
     priceTableJson: env.PRICE_TABLE || undefined,
+    budgets: parseBudgetConfig(env, positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000)),
     rateLimitWindowMs: positiveInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000),
   }
 }

@@ -3,6 +3,8 @@ import type { KeyVerifier } from '../auth/key-verifier.js'
 import type { GatewayDb } from '../db/client.js'
 import type { GatewayEnv } from '../env.js'
 import { rateLimitRoutes } from './rate-limits.js'
+import type { BudgetLookup } from '../limits/budget-cache.js'
+import { budgetRoutes } from './budget-routes.js'
 import { answer, badJson, jsonBody, optionalJsonBody } from './http.js'
 import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKey, setTeamRouting, updateKeySettings } from './operations.js'
 
@@ -12,8 +14,9 @@ import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKe
  * Changes made here drop the affected cache entries at once in this process;
  * other processes see them within the key cache TTL.
  */
-export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier; rateLimits: { forget(match: { keyId?: string; teamId?: string }): void } }): Hono<GatewayEnv> {
+export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier; rateLimits: { forget(match: { keyId?: string; teamId?: string }): void }; budgets?: BudgetLookup }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>()
+  app.route('/budgets', budgetRoutes({ db: deps.db, lookup: deps.budgets }))
   const { db } = deps
 
   app.post('/teams', async (c) => {

@@ -4,6 +4,7 @@ import type { GatewayDb } from '../db/client.js'
 import { BACKEND_MODES, type BackendMode, type TeamRow } from '../db/schema.js'
 import { findTeam, insertTeam, listTeams, updateTeamRouting } from '../db/teams.js'
 import { audit } from './audit.js'
+import { parseHostedBudgetExhausted, type HostedBudgetExhausted } from './budgets.js'
 import { fail, ok, type OpResult } from './op-result.js'
 
 const TEAM_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i
@@ -13,11 +14,12 @@ export interface PublicTeam {
   name: string
   backend_mode: BackendMode | null
   allow_backend_override: boolean
+  on_hosted_budget_exhausted: 'refuse' | 'local'
   created_at: string
 }
 
 export function publicTeam(row: TeamRow): PublicTeam {
-  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, created_at: new Date(row.createdAt).toISOString() }
+  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, on_hosted_budget_exhausted: row.onHostedBudgetExhausted, created_at: new Date(row.createdAt).toISOString() }
 }
 
 /** Gateway admins only: a team-admin administers the one team it belongs to. */
@@ -38,10 +40,10 @@ export async function allTeams(db: GatewayDb, actor: Actor): Promise<PublicTeam[
   return (isGatewayAdmin(actor) ? teams : teams.filter((t) => t.id === own)).map(publicTeam)
 }
 
-export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown }): Promise<OpResult<PublicTeam>> {
+export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown; on_hosted_budget_exhausted?: unknown }): Promise<OpResult<PublicTeam>> {
   const row = await teamInScope(db, actor, team)
   if (!row) return { ok: false, ...teamNotFound(team) }
-  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean } = {}
+  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: HostedBudgetExhausted } = {}
   if (patch.backend_mode !== undefined) {
     if (patch.backend_mode !== null && !(BACKEND_MODES as readonly unknown[]).includes(patch.backend_mode)) {
       return fail(400, 'invalid_backend_mode', `backend_mode must be one of ${BACKEND_MODES.join(', ')} (or null for the gateway default)`)
@@ -52,10 +54,15 @@ export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, 
     if (typeof patch.allow_backend_override !== 'boolean') return fail(400, 'invalid_request_error', 'allow_backend_override must be a boolean')
     update.allowBackendOverride = patch.allow_backend_override
   }
-  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode and/or allow_backend_override')
+  if (patch.on_hosted_budget_exhausted !== undefined) {
+    const onExhausted = parseHostedBudgetExhausted(patch.on_hosted_budget_exhausted)
+    if (!onExhausted.ok) return onExhausted
+    update.onHostedBudgetExhausted = onExhausted.value
+  }
+  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode, allow_backend_override and/or on_hosted_budget_exhausted')
   const updated = await updateTeamRouting(db, row.id, update)
   if (!updated) return { ok: false, ...teamNotFound(team) }
-  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride }
+  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride, on_hosted_budget_exhausted: update.onHostedBudgetExhausted }
   await audit(db, actor, { teamId: row.id, action: 'team.update', target: row.id, details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })
   return ok(publicTeam(updated))
 }
