@@ -3,14 +3,18 @@ import { adminRoutes } from './admin/routes.js'
 import type { Backend, FetchLike } from './backends/backend.js'
 import { createHostedBackend } from './backends/hosted.js'
 import { createNodeHostBackend } from './backends/node-host.js'
+import { keyRestrictionsGuard } from './auth/key-restrictions.js'
 import { KeyVerifier } from './auth/key-verifier.js'
+import { LastUsedTracker } from './auth/last-used.js'
 import { requestId, requireApiKey } from './auth/middleware.js'
 import { requireRole } from './auth/roles.js'
 import type { GatewayConfig } from './config.js'
 import type { GatewayDb } from './db/client.js'
+import { setLastUsed } from './db/keys.js'
 import type { GatewayEnv } from './env.js'
 import { BudgetLookup } from './limits/budget-cache.js'
 import { budgetGuard } from './limits/budget-guard.js'
+import { budgetStatusFor } from './limits/budget-status.js'
 import type { RequestGuard } from './limits/guard.js'
 import { createRateLimitGuard } from './limits/rate-guard.js'
 import { silentLogger, type Logger } from './log.js'
@@ -20,6 +24,7 @@ import type { UsageSink } from './metering/usage-sink.js'
 import { chatCompletions } from './openai/chat-completions.js'
 import { openAIError } from './openai/errors.js'
 import { listModels } from './openai/models.js'
+import { selfUsage } from './openai/usage.js'
 import type { BackendName } from './routing/plan.js'
 
 export interface GatewayDeps {
@@ -58,21 +63,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => Date.now())
   const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now, hashKey: deps.hashKey })
   const backends = backendsFrom(deps.config, deps.fetch)
+  const lastUsed = new LastUsedTracker({ write: (keyId, atMs) => setLastUsed(deps.db, keyId, atMs), log, now })
   const budgets = new BudgetLookup(deps.db, deps.config.budgets.cacheTtlMs)
   const rateLimits = createRateLimitGuard({ db: deps.db, windowMs: deps.config.rateLimitWindowMs, now, log })
-  // Rate limits run first, so a request they refuse never holds budget.
-  const guards = [rateLimits, ...(deps.guards ?? []), budgetGuard({ db: deps.db, lookup: budgets, priceTable: priceTableFrom(deps.config.priceTableJson), config: deps.config.budgets, log })]
+  // A key's own model/backend restrictions first, then rate limits, so a request they refuse never holds budget.
+  const guards = [keyRestrictionsGuard(), rateLimits, ...(deps.guards ?? []), budgetGuard({ db: deps.db, lookup: budgets, priceTable: priceTableFrom(deps.config.priceTableJson), config: deps.config.budgets, log })]
   const app = new Hono<GatewayEnv>()
 
   app.use('*', requestId())
   app.get('/health', (c) => c.json({ status: 'ok', backends: Object.keys(backends) }))
 
-  app.use('/v1/*', requireApiKey({ keys }))
+  app.use('/v1/*', requireApiKey({ keys, lastUsed }))
   app.get('/v1/models', listModels(backends))
+  app.get('/v1/usage', selfUsage({ db: deps.db, now, budgetStatus: (scope, scopeId, atMs) => budgetStatusFor(deps.db, scope, scopeId, atMs) }))
   app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log }))
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
-  app.use('/admin/*', requireApiKey({ keys }), requireRole('team-admin'))
+  app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))
   app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))

@@ -98,5 +98,8 @@ export class KeyVerifier {
   }
 }
 
+/** The id the operator's ADMIN_KEY acts under (it has no database row). */
+export const OPERATOR_ADMIN_KEY_ID = 'admin_env'
+
 /** The operator's ADMIN_KEY: gateway-wide admin, in no team. */
-const OPERATOR_ADMIN: VerifiedKey = { id: 'admin_env', name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null, allowedModels: null, allowedBackends: null }
+const OPERATOR_ADMIN: VerifiedKey = { id: OPERATOR_ADMIN_KEY_ID, name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null, allowedModels: null, allowedBackends: null }
