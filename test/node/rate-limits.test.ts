@@ -192,6 +192,15 @@ describe('rate limits', () => {
     expect(again.headers.get('x-ratelimit-remaining-requests')).toBe('2')
   })
 
+  it('applies a limit set through this process at once, even to a key cached as unlimited', async () => {
+    const { key, keyId } = await teamWithKey(gwA)
+    expect((await chat(gwA, key)).headers.get('x-ratelimit-limit-requests')).toBeNull()
+    await setLimit(gwA, { key: keyId, requests_per_minute: 1 })
+    await freshWindow(LONG_WINDOW_MS, 60_000)
+    expect((await chat(gwA, key)).status).toBe(200)
+    expect((await chat(gwA, key)).status).toBe(429)
+  })
+
   it('sends no rate limit headers for a key and team without limits', async () => {
     const { key } = await teamWithKey(gwA)
     const res = await chat(gwA, key)
