@@ -10,6 +10,7 @@ import { parseArgs, stringFlag, type ParsedArgs } from './args.js'
 import { graceFlag, keyCreateInput, keyUpdateInput } from './key-flags.js'
 import { printAudit, printKeys, printTeams } from './print.js'
 import { RATE_LIMITS_USAGE, runRateLimitsCommand } from './rate-limits.js'
+import { BUDGETS_USAGE, runBudgetsCommand } from './budgets.js'
 
 const USAGE = `Usage: moe-gateway <command> [options]
 
@@ -25,6 +26,7 @@ const USAGE = `Usage: moe-gateway <command> [options]
                                                  a new key; the old one works until the grace period ends
   keys revoke <key id>
 ${RATE_LIMITS_USAGE}
+${BUDGETS_USAGE}
   audit list [--team <team>] [--limit <n, default 50>] [--before <ISO date or entry id>]
   migrate                                        apply database migrations (also done at gateway start)
 
@@ -77,6 +79,8 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
   try {
     const limits = group === 'limits' ? await runRateLimitsCommand(command, args, io) : undefined
     if (limits !== undefined) return limits
+    const budgets = group === 'budgets' ? await runBudgetsCommand(command, rest, args, io) : undefined
+    if (budgets !== undefined) return budgets
     switch (route) {
       case 'teams create':
         if (!rest[0]) break

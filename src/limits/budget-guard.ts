@@ -103,7 +103,18 @@ export function budgetGuard(deps: BudgetGuardDeps): RequestGuard {
     }
   }
 
-  return { name: 'budgets', admit: (req) => admit(req, false) }
+  return {
+    name: 'budgets',
+    async admit(req) {
+      try {
+        return await admit(req, false)
+      } catch (err) {
+        // Fail closed: admitting without a hold could overshoot. 429 + Retry-After, so clients retry shortly.
+        deps.log.error('budget check failed', { requestId: req.requestId, error: err instanceof Error ? err.name : 'unknown' })
+        return { ok: false, status: 429, code: 'budget_unavailable', message: 'The budget of this key or team could not be checked just now; retry in a moment.', headers: { 'retry-after': '1' } }
+      }
+    },
+  }
 }
 
 /** `x-moe-budget-remaining-usd` (the tightest budget) and a warning for each budget past its soft limit. */
