@@ -31,8 +31,10 @@ export function keyUpdateInput(args: ParsedArgs): KeyUpdateInput {
   }
 }
 
-/** `--grace <seconds>`: a number the server validates; a non-number is sent as is so the server names the problem. */
+/** `--grace <seconds>`; the range is the server's to check. */
 export function graceFlag(args: ParsedArgs): number | undefined {
   const raw = stringFlag(args, 'grace')
-  return raw === undefined ? undefined : Number(raw)
+  if (raw === undefined) return undefined
+  if (!/^\d+$/.test(raw)) throw new Error(`--grace must be a whole number of seconds, got "${raw}"`)
+  return Number(raw)
 }

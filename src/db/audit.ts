@@ -18,12 +18,17 @@ export interface AuditEntry {
 
 const MS_DIGITS = 15
 
+let lastIdMs = -1
+let sameMsCount = 0
+
 /**
- * Ids sort like time (fixed-width ms, then randomness), so `before=<id>` pages exactly
- * even when several entries share a millisecond.
+ * Ids sort like time (fixed-width ms, then a per-process sequence, then randomness), so
+ * `before=<id>` pages exactly and one process's entries keep their order within a millisecond.
  */
 function auditId(atMs: number): string {
-  return `aud_${String(atMs).padStart(MS_DIGITS, '0')}_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`
+  sameMsCount = atMs === lastIdMs ? sameMsCount + 1 : 0
+  lastIdMs = atMs
+  return `aud_${String(atMs).padStart(MS_DIGITS, '0')}_${sameMsCount.toString(36).padStart(4, '0')}${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`
 }
 
 /** The smallest id an entry at `atMs` can have: entries strictly before it sort below. */
