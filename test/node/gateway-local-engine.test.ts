@@ -64,7 +64,8 @@ describe('gateway -> real node-host -> llama.cpp', () => {
     })
     const reader = res.body!.getReader()
     let text = ''
-    while ((text.match(/"content"/g) ?? []).length < 5) text += new TextDecoder().decode((await reader.read()).value)
+    // Five non-empty content deltas (the first delta carries an empty content).
+    while ((text.match(/"content":"[^"]/g) ?? []).length < 5) text += new TextDecoder().decode((await reader.read()).value)
     expect((await health()).slots.busy).toBe(1)
     abort.abort()
     await waitFor(async () => (await health()).slots.busy === 0, 10_000, 'slot freed')
