@@ -16,6 +16,7 @@ import {
   type RotatedKey,
 } from '../src/admin/operations.js'
 import type { GatewayDb } from '../src/db/client.js'
+import { adminApiCall, queryString } from './target.js'
 
 export interface KeyCreateInput {
   team?: string
@@ -64,31 +65,20 @@ export function localAdminClient(db: GatewayDb): AdminClient {
 /** Talks to `/admin` of a running gateway as the given key (admin or team-admin); answers carry the gateway's own error codes. */
 export function httpAdminClient(baseUrl: string, adminKey: string): AdminClient {
   async function call<T>(method: string, path: string, body?: unknown, pick?: (json: unknown) => T): Promise<OpResult<T>> {
-    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const json: unknown = await res.json().catch(() => ({}))
-    if (res.ok) return { ok: true, value: pick ? pick(json) : (json as T) }
-    const error = (json as { error?: { code?: string; message?: string } }).error
-    return { ok: false, status: res.status as 400, code: error?.code ?? `http_${res.status}`, message: error?.message ?? `HTTP ${res.status}` }
+    const result = await adminApiCall<T>(baseUrl, adminKey, method, path, body)
+    return result.ok && pick ? { ok: true, value: pick(result.value) } : result
   }
   const data = <T>(json: unknown) => (json as { data: T }).data
-  const query = (params: Record<string, string | undefined>) => {
-    const defined = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)
-    return defined.length > 0 ? `?${new URLSearchParams(defined)}` : ''
-  }
   const key = (id: string) => `/admin/keys/${encodeURIComponent(id)}`
   return {
     createTeam: (name) => call('POST', '/admin/teams', { name }),
     listTeams: () => call('GET', '/admin/teams', undefined, data<PublicTeam[]>),
     setTeam: (team, patch) => call('PATCH', `/admin/teams/${encodeURIComponent(team)}`, patch),
     createKey: (input) => call('POST', '/admin/keys', input),
-    listKeys: (team) => call('GET', `/admin/keys${query({ team })}`, undefined, data<PublicKey[]>),
+    listKeys: (team) => call('GET', `/admin/keys${queryString({ team })}`, undefined, data<PublicKey[]>),
     revokeKey: (id) => call('DELETE', key(id)),
     rotateKey: (id, input) => call('POST', `${key(id)}/rotate`, input),
     updateKey: (id, input) => call('PATCH', key(id), input),
-    listAudit: (q) => call('GET', `/admin/audit${query(q)}`),
+    listAudit: (q) => call('GET', `/admin/audit${queryString(q)}`),
   }
 }

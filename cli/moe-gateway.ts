@@ -4,8 +4,8 @@
  * `--admin-key` or ADMIN_KEY).
  */
 import type { OpResult } from '../src/admin/operations.js'
-import { openNodeDb } from '../src/db/open-node.js'
 import { httpAdminClient, localAdminClient, type AdminClient } from './admin-client.js'
+import { reportResult, withTarget, type Out } from './target.js'
 import { parseArgs, stringFlag, type ParsedArgs } from './args.js'
 import { graceFlag, keyCreateInput, keyUpdateInput } from './key-flags.js'
 import { printAudit, printKeys, printTeams } from './print.js'
@@ -37,32 +37,13 @@ Options:
   --json                  print JSON
 `
 
-type Out = (line: string) => void
 
-async function withClient<T>(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (client: AdminClient) => Promise<T>): Promise<T> {
-  const url = stringFlag(args, 'url')
-  if (url) {
-    const adminKey = stringFlag(args, 'admin-key') ?? env.ADMIN_KEY
-    if (!adminKey) throw new Error('--url needs an admin key: --admin-key <key> or ADMIN_KEY')
-    return run(httpAdminClient(url, adminKey))
-  }
-  const { db, client } = await openNodeDb(stringFlag(args, 'database') ?? env.DATABASE_URL ?? 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
-  try {
-    return await run(localAdminClient(db))
-  } finally {
-    client.close()
-  }
+const adminTarget = { local: localAdminClient, http: httpAdminClient }
+
+function withClient<T>(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (client: AdminClient) => Promise<T>): Promise<T> {
+  return withTarget(args, env, adminTarget, run)
 }
 
-function report<T>(result: OpResult<T>, out: Out, err: Out, json: boolean, human: (value: T) => void): number {
-  if (!result.ok) {
-    err(`error: ${result.message} (${result.code})`)
-    return 1
-  }
-  if (json) out(JSON.stringify(result.value, null, 2))
-  else human(result.value)
-  return 0
-}
 
 export async function runCli(argv: readonly string[], io: { out: Out; err: Out; env: NodeJS.ProcessEnv }): Promise<number> {
   let args: ParsedArgs
@@ -74,7 +55,7 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
   }
   const [group, command, ...rest] = args.positionals
   const json = args.flags.get('json') === true
-  const print = <T>(result: OpResult<T>, human: (value: T) => void) => report(result, io.out, io.err, json, human)
+  const print = <T>(result: OpResult<T>, human: (value: T) => void) => reportResult(result, { ...io, json }, human)
   const route = `${group ?? ''} ${command ?? ''}`.trim()
   try {
     const limits = group === 'limits' ? await runRateLimitsCommand(command, args, io) : undefined

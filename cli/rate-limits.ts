@@ -6,15 +6,14 @@ import { clearRateLimit, rateLimitsOf, setRateLimit, type PublicRateLimit } from
 import type { OpResult } from '../src/admin/op-result.js'
 import { CLI_ACTOR } from '../src/auth/roles.js'
 import type { GatewayDb } from '../src/db/client.js'
-import { openNodeDb } from '../src/db/open-node.js'
 import { stringFlag, type ParsedArgs } from './args.js'
+import { adminApiCall, queryString, reportResult, withTarget, type Out } from './target.js'
 
 export const RATE_LIMITS_USAGE = `  limits set --team <team> | --key <key id> [--rpm <n|none>] [--tpm <n|none>]
                                                  requests / tokens per minute; none clears one
   limits list [--team <team> | --key <key id>]
   limits clear --team <team> | --key <key id>`
 
-type Out = (line: string) => void
 type Selector = { team?: string; key?: string }
 
 interface RateLimitClient {
@@ -32,18 +31,7 @@ function localClient(db: GatewayDb): RateLimitClient {
 }
 
 function httpClient(baseUrl: string, adminKey: string): RateLimitClient {
-  async function call<T>(method: string, query: Selector, body?: unknown): Promise<OpResult<T>> {
-    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined))
-    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/admin/rate-limits${params.size > 0 ? `?${params}` : ''}`, {
-      method,
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const json: unknown = await res.json().catch(() => ({}))
-    if (res.ok) return { ok: true, value: json as T }
-    const error = (json as { error?: { code?: string; message?: string } }).error
-    return { ok: false, status: res.status as 400, code: error?.code ?? `http_${res.status}`, message: error?.message ?? `HTTP ${res.status}` }
-  }
+  const call = <T>(method: string, query: Selector, body?: unknown) => adminApiCall<T>(baseUrl, adminKey, method, `/admin/rate-limits${queryString(query)}`, body)
   return {
     set: (body) => call('PUT', {}, body),
     list: async (sel) => {
@@ -54,20 +42,7 @@ function httpClient(baseUrl: string, adminKey: string): RateLimitClient {
   }
 }
 
-async function withClient(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (client: RateLimitClient) => Promise<number>): Promise<number> {
-  const url = stringFlag(args, 'url')
-  if (url) {
-    const adminKey = stringFlag(args, 'admin-key') ?? env.ADMIN_KEY
-    if (!adminKey) throw new Error('--url needs an admin key: --admin-key <key> or ADMIN_KEY')
-    return run(httpClient(url, adminKey))
-  }
-  const { db, client } = await openNodeDb(stringFlag(args, 'database') ?? env.DATABASE_URL ?? 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
-  try {
-    return await run(localClient(db))
-  } finally {
-    client.close()
-  }
-}
+const target = { local: localClient, http: httpClient }
 
 /** `--rpm 60` -> 60, `--rpm none` -> null (clear), absent -> undefined (keep); anything else is passed on for the server to reject. */
 function rateFlag(args: ParsedArgs, name: string): number | string | null | undefined {
@@ -91,15 +66,7 @@ function printLimits(limits: PublicRateLimit[], out: Out): void {
 export async function runRateLimitsCommand(command: string | undefined, args: ParsedArgs, io: { out: Out; err: Out; env: NodeJS.ProcessEnv }): Promise<number | undefined> {
   const json = args.flags.get('json') === true
   const sel: Selector = { team: stringFlag(args, 'team'), key: stringFlag(args, 'key') }
-  const report = <T>(result: OpResult<T>, human: (value: T) => void): number => {
-    if (!result.ok) {
-      io.err(`error: ${result.message} (${result.code})`)
-      return 1
-    }
-    if (json) io.out(JSON.stringify(result.value, null, 2))
-    else human(result.value)
-    return 0
-  }
+  const report = <T>(result: OpResult<T>, human: (value: T) => void): number => reportResult(result, { ...io, json }, human)
   switch (command) {
     case 'set': {
       const body: Record<string, unknown> = { ...sel }
@@ -107,14 +74,14 @@ export async function runRateLimitsCommand(command: string | undefined, args: Pa
       const tpm = rateFlag(args, 'tpm')
       if (rpm !== undefined) body.requests_per_minute = rpm
       if (tpm !== undefined) body.tokens_per_minute = tpm
-      return withClient(args, io.env, async (c) =>
+      return withTarget(args, io.env, target, async (c) =>
         report(await c.set(body), (l) => io.out(`${scopeName(l)}: ${rate(l.requests_per_minute)} requests/min, ${rate(l.tokens_per_minute)} tokens/min`)),
       )
     }
     case 'list':
-      return withClient(args, io.env, async (c) => report(await c.list(sel), (limits) => printLimits(limits, io.out)))
+      return withTarget(args, io.env, target, async (c) => report(await c.list(sel), (limits) => printLimits(limits, io.out)))
     case 'clear':
-      return withClient(args, io.env, async (c) => report(await c.clear(sel), (l) => io.out(`cleared rate limits of ${scopeName(l)}`)))
+      return withTarget(args, io.env, target, async (c) => report(await c.clear(sel), (l) => io.out(`cleared rate limits of ${scopeName(l)}`)))
     default:
       return undefined
   }

@@ -1,4 +1,7 @@
+import { positiveInt, type EnvVars } from './config-values.js'
 import { BACKEND_MODES, type BackendMode } from './db/schema.js'
+
+export type { EnvVars } from './config-values.js'
 import { parseBudgetConfig, type BudgetConfig } from './limits/budget-config.js'
 
 /** Everything the gateway reads from its environment, parsed once at start. */
@@ -25,18 +28,10 @@ export interface GatewayConfig {
   rateLimitWindowMs: number
 }
 
-export type EnvVars = Record<string, string | undefined>
 
 /** Revocation must take effect within 30 s (README promise); the TTL can be lower, never higher. */
 export const MAX_KEY_CACHE_TTL_MS = 30_000
 
-function positiveInt(env: EnvVars, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return value
-}
 
 function backendMode(raw: string, name: string): BackendMode {
   if ((BACKEND_MODES as readonly string[]).includes(raw)) return raw as BackendMode

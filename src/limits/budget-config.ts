@@ -1,4 +1,4 @@
-import type { EnvVars } from '../config.js'
+import { positiveInt, type EnvVars } from '../config-values.js'
 
 /** Budget settings read from the environment once, at start. */
 export interface BudgetConfig {
@@ -14,13 +14,6 @@ export interface BudgetConfig {
   holdTtlMs: number
 }
 
-function positiveInt(env: EnvVars, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return value
-}
 
 /**
  * Holds outlive the longest non-streamed request (RESPONSE_TIMEOUT_MS) by a minute, and last at
