@@ -43,6 +43,19 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Fault injection, hostile input, load: minutes, not seconds, so `npm run test:reliability`
+        // runs them (CI too) and `npm test` stays fast. Files run one at a time: they load the machine.
+        test: {
+          name: 'reliability',
+          include: ['test/reliability/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/sqld.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 })
