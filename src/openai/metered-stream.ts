@@ -1,6 +1,7 @@
 import { estimateUsage } from '../metering/estimate.js'
 import { SseMeter } from '../metering/sse-meter.js'
 import type { UsageOutcome, UsageRecorder } from '../metering/usage-recorder.js'
+import type { StreamReader } from '../routing/first-event.js'
 
 const encoder = new TextEncoder()
 
@@ -15,7 +16,7 @@ function sseError(code: string, message: string): Uint8Array {
  * first byte (the client gets an SSE error event, not silent truncation) or the client leaves.
  */
 export function meteredStream(opts: {
-  reader: ReadableStreamDefaultReader<Uint8Array>
+  reader: StreamReader
   firstChunk: Uint8Array
   upstreamAbort: AbortController
   clientWantsUsage: boolean

@@ -5,6 +5,7 @@ const MESSAGES: Record<string, string> = {
   timeout: 'The backend did not answer in time',
   connect_error: 'The backend could not be reached',
   empty_stream: 'The backend answered with an empty stream',
+  stream_broken: 'The backend stream broke before its first event',
 }
 
 function upstreamErrorBody(text: string | undefined): OpenAIErrorBody | undefined {

@@ -1,4 +1,5 @@
 import type { Backend, UpstreamResponse } from '../backends/backend.js'
+import { readFirstEvent, type StreamReader } from './first-event.js'
 
 /** What happened to one request across its backends. */
 export type SendResult =
@@ -6,8 +7,8 @@ export type SendResult =
       kind: 'served'
       backend: Backend
       response: UpstreamResponse
-      /** Streams: the reader, and the first bytes already read from it (the commit point). */
-      reader?: ReadableStreamDefaultReader<Uint8Array>
+      /** Streams: the reader, and the first bytes already read from it (held keep-alives, then the first event: the commit point). */
+      reader?: StreamReader
       firstChunk?: Uint8Array
       /** Non-streams: the whole body. */
       bodyText?: string
@@ -40,6 +41,8 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
   if (opts.clientSignal.aborted) return { kind: 'client_gone' }
   opts.clientSignal.addEventListener('abort', onClientAbort, { once: true })
   let timedOut = false
+  let gotHeaders = false
+  const startedAtMs = Date.now()
   const timer = setTimeout(() => {
     timedOut = true
     abort.abort(new DOMException('upstream timed out', 'TimeoutError'))
@@ -56,16 +59,17 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
       return { kind: 'served', backend, response, bodyText, upstreamAbort: abort, attempts: 0 }
     }
     if (!response.body) return { kind: 'failed', status: 502, code: 'empty_stream', retryable: true }
-    const reader = response.body.getReader()
-    const first = await reader.read()
-    if (first.done) return { kind: 'failed', status: 502, code: 'empty_stream', retryable: true }
-    return { kind: 'served', backend, response, reader, firstChunk: first.value, upstreamAbort: abort, attempts: 0 }
+    gotHeaders = true
+    // Keep-alive comments are not an answer: hold them (up to half the first-byte time) so a
+    // backend that dies before its first event still falls back. They count as liveness.
+    const first = await readFirstEvent(response.body.getReader(), { holdUntilMs: startedAtMs + opts.timeoutMs / 2, now: Date.now, onAlive: () => clearTimeout(timer) })
+    if (!first) return { kind: 'failed', status: 502, code: 'empty_stream', retryable: true }
+    return { kind: 'served', backend, response, reader: first.reader, firstChunk: first.firstChunk, upstreamAbort: abort, attempts: 0 }
   } catch {
     const clientGone = gone()
     if (clientGone) return clientGone
-    return timedOut
-      ? { kind: 'failed', status: 504, code: 'timeout', retryable: true }
-      : { kind: 'failed', status: 502, code: 'connect_error', retryable: true }
+    if (timedOut) return { kind: 'failed', status: 504, code: 'timeout', retryable: true }
+    return gotHeaders ? { kind: 'failed', status: 502, code: 'stream_broken', retryable: true } : { kind: 'failed', status: 502, code: 'connect_error', retryable: true }
   } finally {
     clearTimeout(timer)
     // Streams keep listening: a client that leaves mid-stream must abort the upstream.
