@@ -54,7 +54,9 @@ function webStreamOf(readable: Readable): ReadableStream<Uint8Array> {
  * call than undici's WHATWG fetch, which matters at the gateway's latency budget.
  */
 export function undiciUpstream(): FetchLike {
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
+  // No per-origin connection cap: each stream holds its upstream connection for its whole life, so
+  // a cap (it was 256) queued stream 257+ until the first-byte timeout answered it 504.
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000 })
   return async (url, init) => {
     const res = await request(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal, dispatcher })
     let body: ReadableStream<Uint8Array> | undefined
