@@ -16,8 +16,8 @@ export interface TokenDecoder {
 export function createTokenDecoder(model: LlamaModel, precedingTokens: readonly Token[]): TokenDecoder {
   let pending: Token[] = []
   let recent = precedingTokens.slice(-CONTEXT_TOKENS)
-  const release = () => {
-    const text = model.detokenize(pending, false, recent)
+  // Detokenizing is a native call per token on the decode path; each pending run is detokenized once.
+  const commit = (text: string) => {
     recent = [...recent, ...pending].slice(-CONTEXT_TOKENS)
     pending = []
     return text
@@ -27,8 +27,8 @@ export function createTokenDecoder(model: LlamaModel, precedingTokens: readonly 
       pending.push(token)
       const text = model.detokenize(pending, false, recent)
       if (text.endsWith('\uFFFD') && pending.length < MAX_PENDING_TOKENS) return ''
-      return release()
+      return commit(text)
     },
-    flush: () => (pending.length > 0 ? release() : ''),
+    flush: () => (pending.length > 0 ? commit(model.detokenize(pending, false, recent)) : ''),
   }
 }
