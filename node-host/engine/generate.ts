@@ -1,13 +1,16 @@
 /**
  * One request's generation on one sequence: reuse the cached prefix, evaluate the rest of the prompt,
  * sample until a stop, the token budget or the end of the context, and stop at once on abort.
+ * The decode loop runs ahead of the consumer: events queue up while the consumer writes them out.
  */
 import type { LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp'
 import { createStopMatcher } from '../stop-matcher.js'
 import type { ChatRequest, EngineEvent, FinishReason, Timings } from '../types.js'
 import type { BuiltPrompt } from './prompt.js'
 import { evaluateOptions } from './sampling.js'
-import type { SequencePool } from './sequence-pool.js'
+import type { BatchGate, GateMember } from './batch-gate.js'
+import { createEventChannel, type EventChannel } from './event-channel.js'
+import type { SequenceLease, SequencePool } from './sequence-pool.js'
 import { createTokenDecoder } from './token-decoder.js'
 
 export interface GenerateJob {
@@ -17,82 +20,110 @@ export interface GenerateJob {
   request: ChatRequest
   grammar: LlamaGrammar | undefined
   signal: AbortSignal
+  /** Shared by the context's sequences: lines their decode steps up into one batch. */
+  gate: BatchGate
 }
 
 export async function* generate(job: GenerateJob): AsyncGenerator<EngineEvent> {
-  const { model, prompt, request, signal } = job
+  const { prompt, signal } = job
   if (signal.aborted) return
   const lease = await job.pool.take(prompt.tokens)
+  // Set when the consumer stops pulling (client gone, or it broke out early): the decode loop ends too.
+  const stopped = new AbortController()
+  const events = createEventChannel<EngineEvent>()
+  let decoding: Promise<void> | undefined
   try {
-    const { sequence, cachedTokens } = lease
+    const { cachedTokens } = lease
     yield { type: 'start', promptTokens: prompt.tokens.length, cachedTokens, startsInReasoning: prompt.startsInReasoning }
-
-    const generated: Token[] = []
-    const decoder = createTokenDecoder(model, prompt.tokens)
-    const stops = createStopMatcher([...request.stop, ...prompt.stopTexts])
-    const jsonMode = request.responseFormat.type === 'json_object' || request.responseFormat.type === 'json_schema'
-    const maxTokens = request.maxTokens ?? Number.POSITIVE_INFINITY
-    const evaluated = prompt.tokens.slice(cachedTokens)
-    let finishReason: FinishReason = 'length'
-    let text = ''
-    let stoppedByString = false
-
-    const startedAt = performance.now()
-    let firstTokenAt: number | undefined
-    const iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, job.grammar, generated))
-    try {
-      for await (const token of iterator) {
-        firstTokenAt ??= performance.now()
-        generated.push(token)
-        if (signal.aborted) return
-        if (model.isEogToken(token) || prompt.stopTokens.has(token)) {
-          finishReason = 'stop'
-          break
-        }
-        const piece = stops.push(decoder.push(token))
-        text += piece.text
-        yield { type: 'text', text: piece.text, tokens: 1 }
-        stoppedByString = piece.stopped
-        if (piece.stopped || (jsonMode && isCompleteJson(text, piece.text))) {
-          finishReason = 'stop'
-          break
-        }
-        if (generated.length >= maxTokens) break
-        // Stop before the context fills: node-llama-cpp would shift the context, which changes the prompt.
-        if (sequence.nextTokenIndex + 1 >= sequence.contextSize) break
-        if (signal.aborted) return
-      }
-    } finally {
-      await iterator.return()
-    }
-    if (signal.aborted) return
-    if (!stoppedByString) {
-      // Text held back for a possible stop string or an unfinished character was output after all.
-      const rest = stops.push(decoder.flush())
-      const released = rest.stopped ? rest.text : rest.text + stops.flush()
-      if (released) yield { type: 'text', text: released, tokens: 0 }
-    }
-    const endedAt = performance.now()
-    const promptMs = (firstTokenAt ?? endedAt) - startedAt
-    const predictedMs = endedAt - (firstTokenAt ?? endedAt)
-    const timings: Timings = {
-      prompt_n: evaluated.length,
-      prompt_ms: round3(promptMs),
-      prompt_per_second: perSecond(evaluated.length, promptMs),
-      predicted_n: generated.length,
-      predicted_ms: round3(predictedMs),
-      predicted_per_second: perSecond(generated.length, predictedMs),
-      cache_n: cachedTokens,
-    }
-    yield {
-      type: 'done',
-      finishReason,
-      usage: { promptTokens: prompt.tokens.length, completionTokens: generated.length, cachedTokens },
-      timings,
-    }
+    decoding = decodeLoop(job, lease, AbortSignal.any([signal, stopped.signal]), events).then(
+      () => events.close(),
+      (err: unknown) => events.close(err),
+    )
+    yield* events
   } finally {
+    stopped.abort()
+    await decoding
     lease.release()
   }
+}
+
+/**
+ * Evaluates the prompt and samples until a stop, pushing events as it goes; never waits for the
+ * consumer, only for the batch gate (so concurrent sequences share decode batches).
+ */
+async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortSignal, events: EventChannel<EngineEvent>): Promise<void> {
+  const { model, prompt, request } = job
+  const { sequence, cachedTokens } = lease
+  const generated: Token[] = []
+  const decoder = createTokenDecoder(model, prompt.tokens)
+  const stops = createStopMatcher([...request.stop, ...prompt.stopTexts])
+  const jsonMode = request.responseFormat.type === 'json_object' || request.responseFormat.type === 'json_schema'
+  const maxTokens = request.maxTokens ?? Number.POSITIVE_INFINITY
+  const evaluated = prompt.tokens.slice(cachedTokens)
+  let finishReason: FinishReason = 'length'
+  let text = ''
+  let stoppedByString = false
+
+  const startedAt = performance.now()
+  let firstTokenAt: number | undefined
+  let member: GateMember | undefined
+  const iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, job.grammar, generated))
+  try {
+    for (;;) {
+      if (member) await member.ready()
+      if (signal.aborted) return
+      const next = await iterator.next()
+      if (next.done) break
+      const token = next.value
+      firstTokenAt ??= performance.now()
+      member ??= job.gate.join()
+      generated.push(token)
+      if (signal.aborted) return
+      if (model.isEogToken(token) || prompt.stopTokens.has(token)) {
+        finishReason = 'stop'
+        break
+      }
+      const piece = stops.push(decoder.push(token))
+      text += piece.text
+      events.push({ type: 'text', text: piece.text, tokens: 1 })
+      stoppedByString = piece.stopped
+      if (piece.stopped || (jsonMode && isCompleteJson(text, piece.text))) {
+        finishReason = 'stop'
+        break
+      }
+      if (generated.length >= maxTokens) break
+      // Stop before the context fills: node-llama-cpp would shift the context, which changes the prompt.
+      if (sequence.nextTokenIndex + 1 >= sequence.contextSize) break
+    }
+  } finally {
+    member?.leave()
+    await iterator.return()
+  }
+  if (signal.aborted) return
+  if (!stoppedByString) {
+    // Text held back for a possible stop string or an unfinished character was output after all.
+    const rest = stops.push(decoder.flush())
+    const released = rest.stopped ? rest.text : rest.text + stops.flush()
+    if (released) events.push({ type: 'text', text: released, tokens: 0 })
+  }
+  const endedAt = performance.now()
+  const promptMs = (firstTokenAt ?? endedAt) - startedAt
+  const predictedMs = endedAt - (firstTokenAt ?? endedAt)
+  const timings: Timings = {
+    prompt_n: evaluated.length,
+    prompt_ms: round3(promptMs),
+    prompt_per_second: perSecond(evaluated.length, promptMs),
+    predicted_n: generated.length,
+    predicted_ms: round3(predictedMs),
+    predicted_per_second: perSecond(generated.length, predictedMs),
+    cache_n: cachedTokens,
+  }
+  events.push({
+    type: 'done',
+    finishReason,
+    usage: { promptTokens: prompt.tokens.length, completionTokens: generated.length, cachedTokens },
+    timings,
+  })
 }
 
 /** In JSON modes the grammar allows trailing whitespace forever; stop once the value is complete. */

@@ -6,6 +6,7 @@ import { basename } from 'node:path'
 import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaModel } from 'node-llama-cpp'
 import type { Logger } from '../log.js'
 import { EngineError, type ChatRequest, type Engine, type EngineInfo, type EngineState, type PreparedCompletion } from '../types.js'
+import { createBatchGate, type BatchGate } from './batch-gate.js'
 import { generate } from './generate.js'
 import { setLlamaLogSink, sharedLlama } from './llama-binding.js'
 import { buildPrompt } from './prompt.js'
@@ -30,6 +31,7 @@ interface Loaded {
   wrapper: ChatWrapper
   pool: SequencePool
   grammars: GrammarCache
+  gate: BatchGate
 }
 
 export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
@@ -58,7 +60,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     // Resolving the template costs ~0.3-1 s; once per model, never per request.
     const wrapperAt = performance.now()
     const wrapper = resolveChatWrapper(model)
-    loaded = { model, context, wrapper, pool: createSequencePool(sequences), grammars: createGrammarCache(llama) }
+    loaded = { model, context, wrapper, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), gate: createBatchGate() }
     state = 'ready'
     loadProgress = 1
     const ms = (from: number, to: number) => Math.round(to - from)
@@ -87,14 +89,14 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     },
     async prepare(request: ChatRequest): Promise<PreparedCompletion> {
       if (!loaded || state !== 'ready') throw new EngineError(503, 'model_not_ready', `Model is ${state}`)
-      const { model, wrapper, pool, grammars, context } = loaded
+      const { model, wrapper, pool, grammars, context, gate } = loaded
       const prompt = buildPrompt(model, wrapper, request.messages)
       if (prompt.tokens.length >= context.contextSize) {
         throw new EngineError(400, 'context_length_exceeded', `Prompt is ${prompt.tokens.length} tokens; this model's context holds ${context.contextSize}`, 'messages')
       }
       const grammar = await grammars.forFormat(request.responseFormat)
       return {
-        run: async (signal) => ({ kind: 'events', events: generate({ model, pool, prompt, request, grammar, signal }) }),
+        run: async (signal) => ({ kind: 'events', events: generate({ model, pool, prompt, request, grammar, signal, gate }) }),
       }
     },
     async close() {

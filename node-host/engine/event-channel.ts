@@ -1,0 +1,49 @@
+/**
+ * A one-producer, one-consumer queue of events: the decode loop pushes without waiting for the
+ * consumer (the SSE write), so a slow socket write never delays the next decode step.
+ * Unbounded on purpose: a reply is at most the context size in tokens.
+ */
+
+export interface EventChannel<T> {
+  push(item: T): void
+  /** Ends the stream; with an error, the consumer's next pull throws it. */
+  close(error?: unknown): void
+  [Symbol.asyncIterator](): AsyncIterator<T>
+}
+
+export function createEventChannel<T>(): EventChannel<T> {
+  const items: T[] = []
+  let closed = false
+  let failure: { error: unknown } | undefined
+  let wake: (() => void) | undefined
+  const notify = () => {
+    wake?.()
+    wake = undefined
+  }
+  return {
+    push(item) {
+      if (closed) return
+      items.push(item)
+      notify()
+    },
+    close(error) {
+      if (closed) return
+      closed = true
+      if (error !== undefined) failure = { error }
+      notify()
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        if (items.length > 0) {
+          yield items.shift()!
+          continue
+        }
+        if (closed) {
+          if (failure) throw failure.error
+          return
+        }
+        await new Promise<void>((resolve) => (wake = resolve))
+      }
+    },
+  }
+}
