@@ -1,36 +1,59 @@
 /**
- * `npm run bench`: every benchmark, side by side in one run; prints a table and writes bench/RESULTS.md.
- * Set BENCH_QUICK=1 for a short smoke run.
+ * `npm run bench`: every benchmark, side by side in one run; prints the tables and writes
+ * bench/RESULTS.md (bench/report.ts). Set BENCH_QUICK=1 for a short smoke run (labelled so).
+ * A benchmark that throws is reported as not measured; the others still run.
  */
 import { writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
 import { benchGatewayOverhead } from './gateway-overhead.js'
 import { benchNodeHostBandwidth } from './node-host-bandwidth.js'
 import { benchNodeHostBatching } from './node-host-batching.js'
 import { benchNodeHostVsDirect } from './node-host-vs-direct.js'
+import { describeMachine, renderReport, renderSection, type Section, type SummaryRow } from './report.js'
+import { benchStreaming } from './streaming.js'
+import { benchUsageWriter } from './usage-writer.js'
 
 const quick = process.env.BENCH_QUICK === '1'
-const sections: string[] = []
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+const startedAt = new Date()
+const atStart = describeMachine()
+const sections: Section[] = []
+const summary: SummaryRow[] = []
 
-function table(title: string, header: string[], rows: string[][]): string {
-  const lines = [`## ${title}`, '', `| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`), '']
-  const text = lines.join('\n')
-  process.stdout.write(`${text}\n`)
-  return text
+/** Runs one benchmark, prints its table, and adds `pick(rows)` to the summary. */
+async function section(title: string, short: string, header: string[], run: () => Promise<{ rows: string[][] }>, pick: (rows: string[][]) => Array<[string, string]>): Promise<void> {
+  let s: Section
+  try {
+    const { rows } = await run()
+    s = { title, header, rows }
+    for (const [measure, result] of pick(rows)) summary.push({ benchmark: short, measure, result })
+  } catch (err) {
+    s = { title, header, rows: [], error: err instanceof Error ? err.message.split('\n')[0]! : String(err) }
+    summary.push({ benchmark: short, measure: '-', result: `not measured (failed: ${s.error})` })
+  }
+  sections.push(s)
+  process.stdout.write(`${renderSection(s)}\n`)
 }
 
-process.stdout.write(`machine: ${machine}\n\n`)
-const overhead = await benchGatewayOverhead(quick ? { rounds: 2, latencyN: 50, ttfbN: 20, throughputMs: 500 } : {})
-sections.push(table('Gateway vs raw pass-through (Node, loopback, fake upstream)', ['measure', 'raw node:http + undici', 'gateway', 'gateway vs raw'], overhead.rows))
+/** The ratio column (last) of every row whose first cell is a measure. */
+const lastColumn = (rows: string[][]) => rows.filter((r) => r.at(-1) !== '-').map((r): [string, string] => [r[0]!, r.at(-1)!])
 
+process.stdout.write(`machine: ${atStart.cores} x ${atStart.cpuModel}, Node ${atStart.node}, load ${atStart.loadAvg.join(' ')}${quick ? ' (quick mode)' : ''}\n\n`)
+
+await section('Gateway vs raw pass-through (Node, loopback, fake upstream)', 'gateway overhead', ['measure', 'raw node:http + undici', 'gateway', 'gateway vs raw'],
+  () => benchGatewayOverhead(quick ? { rounds: 2, latencyN: 50, ttfbN: 20, throughputMs: 500 } : {}), (rows) => lastColumn(rows.slice(0, 3)))
+await section('Streaming throughput: gateway vs raw pass-through (Node, loopback, fake upstream)', 'streaming', ['measure', 'raw node:http + undici', 'gateway', 'gateway vs raw'],
+  () => benchStreaming(quick ? { rounds: 2, streams: 16, contentTokens: 100 } : {}), lastColumn)
+await section('Usage rows: BatchingUsageWriter + insertUsageRows vs raw client.batch of prepared INSERTs (rows/s)', 'usage writer rows/s', ['database', 'raw client.batch', 'gateway writer', 'writer vs raw'],
+  () => benchUsageWriter(quick ? { rounds: 2, rowsPerRound: 2_000 } : {}), lastColumn)
 // node-host on the generated bench-size models (real llama.cpp); quick mode: short runs, Q8_0 only.
-const vsDirect = await benchNodeHostVsDirect(quick ? { rounds: 2, maxTokens: 32 } : {})
-sections.push(table('node-host vs node-llama-cpp direct (decode, 1 thread)', ['measure', 'direct node-llama-cpp', 'node-host', 'node-host vs direct'], vsDirect.rows))
-const bandwidth = await benchNodeHostBandwidth(quick ? { quants: ['q8_0'], rounds: 2, maxTokens: 32, bandwidthBudgetMs: 300 } : {})
-sections.push(table('node-host memory bandwidth use and inspect prediction (decode, 1 thread, streamed)', ['model', 'weight MB read/token', 'decode tok/s', 'of single-thread bandwidth', 'inspect predicted tok/s', 'prediction error'], bandwidth.rows))
-const batching = await benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32 } : {})
-sections.push(table('node-host continuous batching (--parallel 4, 1 thread, Q8_0)', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'], batching.rows))
+await section('node-host vs node-llama-cpp direct (decode, 1 thread)', 'node-host vs direct', ['measure', 'direct node-llama-cpp', 'node-host', 'node-host vs direct'],
+  () => benchNodeHostVsDirect(quick ? { rounds: 2, maxTokens: 32 } : {}), (rows) => lastColumn(rows.slice(0, 2)))
+await section('node-host memory bandwidth use and inspect prediction (decode, 1 thread, streamed)', 'node-host bandwidth', ['model', 'weight MB read/token', 'decode tok/s', 'of single-thread bandwidth', 'inspect predicted tok/s', 'prediction error'],
+  () => benchNodeHostBandwidth(quick ? { quants: ['q8_0'], rounds: 2, maxTokens: 32, bandwidthBudgetMs: 300 } : {}),
+  (rows) => rows.filter((r) => r[0]!.startsWith('llama-moe')).map((r): [string, string] => [`${r[0]}: decode vs single-thread bandwidth; inspect prediction error`, `${r[3]}; ${r[5]}`]))
+await section('node-host continuous batching (--parallel 4, 1 thread, Q8_0)', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
+  () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32 } : {}), (rows) => rows.filter((r) => r[0] !== '1').map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
+summary.push({ benchmark: 'dashboard at 10M usage rows', measure: '-', result: 'not measured yet (dashboard issue)' })
 
-const report = [`# Benchmark results`, '', `Machine: ${machine}. Generated by \`npm run bench\` on ${new Date().toISOString()}.`, 'Values are medians over interleaved rounds, with min-max in parentheses.', '', ...sections].join('\n')
-if (!quick) writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
+const report = renderReport({ startedAt, finishedAt: new Date(), quick, atStart, atEnd: describeMachine(), summary, sections })
+writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
+process.stdout.write(`${report.split('## Summary')[1]?.split('\n## ')[0] ?? ''}\nwrote bench/RESULTS.md\n`)

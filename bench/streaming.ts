@@ -1,0 +1,68 @@
+/**
+ * Streaming throughput: many concurrent streams, tokens as fast as the fake sends them, through the
+ * gateway (metering tap, SSE parsing, usage rows) vs the raw node:http + undici pass-through.
+ * Same fake upstream, rounds interleaved (A B, B A, ...); tokens/s counted at the client.
+ */
+import { Pool } from 'undici'
+import { spawnServer, spread, type ServerProcess } from './support.js'
+
+interface Target {
+  name: 'raw' | 'gateway'
+  pool: Pool
+  headers: Record<string, string>
+}
+
+async function oneStream(t: Target, contentTokens: number): Promise<void> {
+  const res = await t.pool.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...t.headers },
+    body: JSON.stringify({ model: 'deepseek-flash', stream: true, messages: [{ role: 'user', content: 'Stream, please.' }], thinking: { type: 'disabled' }, fake_behavior: { contentTokens } }),
+  })
+  const text = await res.body.text()
+  if (res.statusCode !== 200 || !text.includes('data: [DONE]')) throw new Error(`${t.name}: status ${res.statusCode}, stream did not finish`)
+}
+
+/** Content tokens per second delivered to the client across `streams` concurrent streams. */
+async function tokensPerSecond(t: Target, streams: number, contentTokens: number): Promise<number> {
+  const started = performance.now()
+  await Promise.all(Array.from({ length: streams }, () => oneStream(t, contentTokens)))
+  return (streams * contentTokens) / ((performance.now() - started) / 1000)
+}
+
+export interface StreamingResult {
+  rows: Array<[string, string, string, string]>
+}
+
+export async function benchStreaming(opts: { rounds?: number; streams?: number; contentTokens?: number } = {}): Promise<StreamingResult> {
+  const rounds = opts.rounds ?? 7
+  const streams = opts.streams ?? 64
+  const contentTokens = opts.contentTokens ?? 500
+  const servers: ServerProcess[] = []
+  try {
+    const fake = await spawnServer('bench/servers/fake-upstream.ts')
+    servers.push(fake)
+    const raw = await spawnServer('bench/servers/raw-proxy.ts', [fake.words[0]!])
+    servers.push(raw)
+    const gw = await spawnServer('bench/servers/gateway.ts', [fake.words[0]!])
+    servers.push(gw)
+    const targets: Target[] = [
+      { name: 'raw', pool: new Pool(raw.words[0]!, { connections: streams }), headers: {} },
+      { name: 'gateway', pool: new Pool(gw.words[0]!, { connections: streams }), headers: { authorization: `Bearer ${gw.words[1]}` } },
+    ]
+    for (const t of targets) await tokensPerSecond(t, streams, 50) // warm-up: JIT, connections, key cache
+    const tps = { raw: [] as number[], gateway: [] as number[] }
+    const ratio: number[] = []
+    for (let r = 0; r < rounds; r++) {
+      const round: Partial<Record<Target['name'], number>> = {}
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) round[t.name] = await tokensPerSecond(t, streams, contentTokens)
+      tps.raw.push(round.raw!)
+      tps.gateway.push(round.gateway!)
+      ratio.push(round.gateway! / round.raw!)
+    }
+    for (const t of targets) await t.pool.close()
+    return { rows: [[`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, spread(tps.raw, 0), spread(tps.gateway, 0), `ratio ${spread(ratio, 3)}`]] }
+  } finally {
+    for (const s of servers.reverse()) await s.stop()
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Usage-row write throughput: BatchingUsageWriter + insertUsageRows (drizzle, 40 rows per
+ * statement, 500 rows per batch) vs a baseline of raw `client.batch` of one prepared INSERT per
+ * row, 500 rows per batch. Same rows, same database, rounds interleaved (A B, B A, ...), into a
+ * libSQL file and into a real sqld on loopback.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Client, InStatement } from '@libsql/client'
+import type { GatewayDb } from '../src/db/client.js'
+import { openNodeDb } from '../src/db/open-node.js'
+import type { UsageRow } from '../src/db/schema.js'
+import { insertUsageRows } from '../src/db/usage.js'
+import { silentLogger } from '../src/log.js'
+import { BatchingUsageWriter } from '../src/metering/batching-writer.js'
+import { startSqld } from '../test/support/sqld.js'
+import { spread } from './support.js'
+
+const BATCH_ROWS = 500
+const INSERT_SQL =
+  'INSERT OR IGNORE INTO usage (id, team_id, key_id, created_at, requested_model, backend, upstream_model, prompt_tokens, cache_hit_tokens, cache_miss_tokens, completion_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, status, error_code, streamed, fell_back, fallback_reason, attempts, usage_estimated, client_aborted) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+
+let seq = 0
+/** Rows shaped like a streamed hosted request's. */
+function usageRows(n: number): UsageRow[] {
+  const now = Date.now()
+  return Array.from({ length: n }, (_, i) => ({
+    id: `bench_${process.pid}_${++seq}`, teamId: `team_${i % 20}`, keyId: `key_${i % 100}`, createdAt: now + i,
+    requestedModel: 'deepseek-flash', backend: 'hosted', upstreamModel: 'deepseek-v4-flash',
+    promptTokens: 120 + (i % 50), cacheHitTokens: 64, cacheMissTokens: 56 + (i % 50), completionTokens: 200 + (i % 300), reasoningTokens: 0,
+    costNanoUsd: 31_000 + i, latencyMs: 900 + (i % 400), ttftMs: 150 + (i % 60), status: 200, errorCode: null,
+    streamed: true, fellBack: false, fallbackReason: null, attempts: 1, usageEstimated: false, clientAborted: false,
+  }))
+}
+
+function insertStatement(r: UsageRow): InStatement {
+  const args = [r.id, r.teamId, r.keyId, r.createdAt, r.requestedModel ?? null, r.backend ?? null, r.upstreamModel ?? null, r.promptTokens ?? 0, r.cacheHitTokens ?? 0, r.cacheMissTokens ?? 0, r.completionTokens ?? 0, r.reasoningTokens ?? 0, r.costNanoUsd ?? 0, r.latencyMs ?? 0, r.ttftMs ?? null, r.status, r.errorCode ?? null, r.streamed ? 1 : 0, r.fellBack ? 1 : 0, r.fallbackReason ?? null, r.attempts ?? 0, r.usageEstimated ? 1 : 0, r.clientAborted ? 1 : 0]
+  return { sql: INSERT_SQL, args }
+}
+
+/** Rows/s through the gateway's writer: record every row, then wait for the flush. */
+async function writerRowsPerSecond(db: GatewayDb, rows: UsageRow[]): Promise<number> {
+  const writer = new BatchingUsageWriter({ write: (batch) => insertUsageRows(db, batch), log: silentLogger })
+  const started = performance.now()
+  for (const row of rows) writer.record(row)
+  const left = await writer.flush(120_000)
+  if (left > 0) throw new Error(`writer left ${left} rows unwritten`)
+  return rows.length / ((performance.now() - started) / 1000)
+}
+
+/** Rows/s of the baseline: raw prepared INSERTs, one batch (transaction) per 500 rows, in sequence. */
+async function rawRowsPerSecond(client: Client, rows: UsageRow[]): Promise<number> {
+  const started = performance.now()
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) await client.batch(rows.slice(i, i + BATCH_ROWS).map(insertStatement), 'write')
+  return rows.length / ((performance.now() - started) / 1000)
+}
+
+async function measure(url: string, rounds: number, rowsPerRound: number): Promise<{ writer: number[]; raw: number[]; ratio: number[] }> {
+  const { db, client } = await openNodeDb(url)
+  const out = { writer: [] as number[], raw: [] as number[], ratio: [] as number[] }
+  try {
+    await writerRowsPerSecond(db, usageRows(Math.min(1000, rowsPerRound))) // warm-up: JIT, connection, page cache
+    await rawRowsPerSecond(client, usageRows(Math.min(1000, rowsPerRound)))
+    for (let r = 0; r < rounds; r++) {
+      let w = 0
+      let b = 0
+      if (r % 2 === 0) {
+        w = await writerRowsPerSecond(db, usageRows(rowsPerRound))
+        b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
+      } else {
+        b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
+        w = await writerRowsPerSecond(db, usageRows(rowsPerRound))
+      }
+      out.writer.push(w)
+      out.raw.push(b)
+      out.ratio.push(w / b)
+    }
+  } finally {
+    client.close()
+  }
+  return out
+}
+
+export interface UsageWriterResult {
+  rows: Array<[string, string, string, string]>
+}
+
+export async function benchUsageWriter(opts: { rounds?: number; rowsPerRound?: number } = {}): Promise<UsageWriterResult> {
+  const rounds = opts.rounds ?? 5
+  const rowsPerRound = opts.rowsPerRound ?? 10_000
+  const dir = mkdtempSync(join(tmpdir(), 'moe-bench-usage-'))
+  const sqld = await startSqld({ dbPath: join(dir, 'sqld') })
+  try {
+    const file = await measure(`file:${join(dir, 'usage.db')}`, rounds, rowsPerRound)
+    const remote = await measure(sqld.url, rounds, rowsPerRound)
+    const row = (name: string, m: { writer: number[]; raw: number[]; ratio: number[] }): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
+    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote)] }
+  } finally {
+    await sqld.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
