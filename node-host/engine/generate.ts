@@ -68,11 +68,17 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
   let firstTokenAt: number | undefined
   let member: GateMember | undefined
   const iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, job.grammar, generated))
+  // The latest token's text, handed to the consumer only once the next decode is requested, so the
+  // consumer's synchronous work (SSE chunk, socket write) runs while that decode computes.
+  let unsent: EngineEvent | undefined
   try {
     for (;;) {
       if (member) await member.ready()
       if (signal.aborted) return
-      const next = await iterator.next()
+      const nextToken = iterator.next()
+      if (unsent) events.push(unsent)
+      unsent = undefined
+      const next = await nextToken
       if (next.done) break
       const token = next.value
       firstTokenAt ??= performance.now()
@@ -85,7 +91,7 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
       }
       const piece = stops.push(decoder.push(token))
       text += piece.text
-      events.push({ type: 'text', text: piece.text, tokens: 1 })
+      unsent = { type: 'text', text: piece.text, tokens: 1 }
       stoppedByString = piece.stopped
       if (piece.stopped || (jsonMode && isCompleteJson(text, piece.text))) {
         finishReason = 'stop'
@@ -100,6 +106,7 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
     await iterator.return()
   }
   if (signal.aborted) return
+  if (unsent) events.push(unsent)
   if (!stoppedByString) {
     // Text held back for a possible stop string or an unfinished character was output after all.
     const rest = stops.push(decoder.flush())
