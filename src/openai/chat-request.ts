@@ -10,6 +10,29 @@ export type ChatRequestParse = { ok: true; request: ChatRequest } | { ok: false;
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool', 'developer', 'function'])
 
+/**
+ * JSON.parse takes any depth, but JSON.stringify (sending the body upstream) overflows the stack near
+ * ~4k levels, which surfaced as a 502. Real requests (tool schemas) nest a few dozen levels.
+ */
+export const MAX_JSON_DEPTH = 512
+
+/** Whether arrays/objects in `text` (already valid JSON) nest deeper than `max`: one pass, strings skipped. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 0x5c) i++ // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false
+    } else if (ch === 0x22) inString = true
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true
+    } else if (ch === 0x5d || ch === 0x7d) depth--
+  }
+  return false
+}
+
 function invalid(message: string, param?: string, code = 'invalid_request_error'): ChatRequestParse {
   return { ok: false, code, message, ...(param ? { param } : {}) }
 }
@@ -28,6 +51,7 @@ export function parseChatRequest(bytes: Uint8Array): ChatRequestParse {
     return invalid('We could not parse the JSON body of your request. Send a JSON object.', undefined, 'invalid_json')
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return invalid('The request body must be a JSON object', undefined, 'invalid_json')
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return invalid(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'invalid_json')
   const obj = body as Record<string, unknown>
   if (typeof obj.model !== 'string' || obj.model.length === 0 || obj.model.length > 256) {
     return invalid("'model' is required and must be a non-empty string", 'model')
