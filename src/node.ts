@@ -15,6 +15,7 @@ import { parseConfig, type EnvVars } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import { hasAdminKey, insertKey } from './db/keys.js'
 import { openNodeDb } from './db/open-node.js'
+import { answerClientError, answerConnect } from './http-refusals.js'
 import { insertUsageRows } from './db/usage.js'
 import { jsonLogger, type Logger } from './log.js'
 import { BatchingUsageWriter } from './metering/batching-writer.js'
@@ -101,10 +102,14 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const bootstrapAdminKey = !config.adminKey && !(await hasAdminKey(db)) ? (await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })).key : undefined
   const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), log })
   const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, log })
+  // Workers probe lazily on requests; a Node process keeps probing its node-hosts between them.
+  const stopProbes = gateway.localPool?.startProbes()
   const hostname = opts.hostname ?? env.HOST ?? '127.0.0.1'
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: gateway.app.fetch, port: opts.port ?? Number(env.PORT ?? 8080), hostname }, () => resolve(s))
   })
+  server.on('clientError', answerClientError)
+  server.on('connect', answerConnect)
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
   if (bootstrapAdminKey) {
@@ -122,6 +127,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     client,
     writer,
     async close() {
+      stopProbes?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       const left = await writer.flush(10_000)
       if (left > 0) log.error('usage rows not written at shutdown', { pendingRows: left })
