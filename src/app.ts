@@ -2,7 +2,10 @@ import { Hono } from 'hono'
 import { adminRoutes } from './admin/routes.js'
 import type { Backend, FetchLike } from './backends/backend.js'
 import { createHostedBackend } from './backends/hosted.js'
-import { createNodeHostBackend } from './backends/node-host.js'
+import { createPoolBackend, type PoolBackend } from './backends/pool.js'
+import { healthReporter } from './admin/health.js'
+import { observedBackend, OutcomeWindow } from './routing/health-outcomes.js'
+import { dbHostStateStore } from './routing/host-state-store.js'
 import { keyRestrictionsGuard } from './auth/key-restrictions.js'
 import { KeyVerifier } from './auth/key-verifier.js'
 import { LastUsedTracker } from './auth/last-used.js'
@@ -45,13 +48,25 @@ export interface GatewayDeps {
 export interface Gateway {
   app: Hono<GatewayEnv>
   keys: KeyVerifier
+  /** The node-host pool, when one is configured; the Node entry starts its health probes. */
+  localPool?: PoolBackend
 }
 
-function backendsFrom(config: GatewayConfig, fetch: FetchLike): Partial<Record<BackendName, Backend>> {
+interface Backends {
+  backends: Partial<Record<BackendName, Backend>>
+  pool?: PoolBackend
+  hostedOutcomes?: OutcomeWindow
+}
+
+function backendsFrom(config: GatewayConfig, fetch: FetchLike, db: GatewayDb, log: Logger): Backends {
   const backends: Partial<Record<BackendName, Backend>> = {}
-  if (config.hosted) backends.hosted = createHostedBackend({ ...config.hosted, fetch })
-  if (config.nodeHost) backends.local = createNodeHostBackend({ ...config.nodeHost, fetch, modelIds: config.localModelIds })
-  return backends
+  const hostedOutcomes = config.hosted ? new OutcomeWindow() : undefined
+  if (config.hosted && hostedOutcomes) backends.hosted = observedBackend(createHostedBackend({ ...config.hosted, fetch }), hostedOutcomes)
+  const pool = config.nodeHosts.length > 0
+    ? createPoolBackend({ hosts: config.nodeHosts, fetch, anyModelIds: config.localModelIds, ...config.routing, store: dbHostStateStore(db), log })
+    : undefined
+  if (pool) backends.local = pool
+  return { backends, pool, hostedOutcomes }
 }
 
 /**
@@ -62,7 +77,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log ?? silentLogger
   const now = deps.now ?? (() => Date.now())
   const keys = new KeyVerifier(deps.db, { ttlMs: deps.config.keyCacheTtlMs, adminKey: deps.config.adminKey, now, hashKey: deps.hashKey })
-  const backends = backendsFrom(deps.config, deps.fetch)
+  const { backends, pool, hostedOutcomes } = backendsFrom(deps.config, deps.fetch, deps.db, log)
   const lastUsed = new LastUsedTracker({ write: (keyId, atMs) => setLastUsed(deps.db, keyId, atMs), log, now })
   const budgets = new BudgetLookup(deps.db, deps.config.budgets.cacheTtlMs)
   const rateLimits = createRateLimitGuard({ db: deps.db, windowMs: deps.config.rateLimitWindowMs, now, log })
@@ -80,12 +95,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))
-  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits }))
+  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health: healthReporter({ pool, hosted: hostedOutcomes }) }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {
     log.error('unhandled error', { requestId: c.get('requestId'), error: err.name })
     return openAIError(c, 500, 'internal_error', `Internal error (request ${c.get('requestId')})`)
   })
-  return { app, keys }
+  return { app, keys, localPool: pool }
 }

@@ -3,12 +3,17 @@ import { BACKEND_MODES, type BackendMode } from './db/schema.js'
 
 export type { EnvVars } from './config-values.js'
 import { parseBudgetConfig, type BudgetConfig } from './limits/budget-config.js'
+import { parseNodeHosts, type NodeHostEntry } from './backends/pool-config.js'
 
 /** Everything the gateway reads from its environment, parsed once at start. */
 export interface GatewayConfig {
   defaultBackend: BackendMode
   hosted?: { baseUrl: string; apiKey: string }
   nodeHost?: { url: string; secret: string }
+  /** The local pool: NODE_HOSTS, or NODE_HOST_URL/NODE_HOST_SECRET as one host (src/backends/pool-config.ts). */
+  nodeHosts: NodeHostEntry[]
+  /** Node-host health probes and per-host circuit breakers (HEALTH_PROBE_INTERVAL_MS, BREAKER_*). */
+  routing: { probeIntervalMs: number; breakerFailures: number; breakerCooldownMs: number }
   /** Public model names the node-host serves, listed in /v1/models (LOCAL_MODELS, comma-separated). */
   localModelIds: string[]
   /** An operator-provided admin key (compared by hash, never stored). */
@@ -43,6 +48,7 @@ export function parseConfig(env: EnvVars): GatewayConfig {
   const nodeHostSecret = env.NODE_HOST_SECRET
   if (nodeHostUrl && !nodeHostSecret) throw new Error('NODE_HOST_URL is set but NODE_HOST_SECRET is not: node-host requests must be signed')
   const nodeHost = nodeHostUrl && nodeHostSecret ? { url: nodeHostUrl.replace(/\/+$/, ''), secret: nodeHostSecret } : undefined
+  const nodeHosts = parseNodeHosts(env)
 
   const apiKey = env.DEEPSEEK_API_KEY
   const hosted = apiKey
@@ -51,12 +57,18 @@ export function parseConfig(env: EnvVars): GatewayConfig {
 
   const defaultBackend = env.DEFAULT_BACKEND
     ? backendMode(env.DEFAULT_BACKEND, 'DEFAULT_BACKEND')
-    : nodeHost ? 'local-first' : 'hosted'
+    : nodeHosts.length > 0 ? 'local-first' : 'hosted'
 
   return {
     defaultBackend,
     hosted,
     nodeHost,
+    nodeHosts,
+    routing: {
+      probeIntervalMs: positiveInt(env, 'HEALTH_PROBE_INTERVAL_MS', 5000),
+      breakerFailures: positiveInt(env, 'BREAKER_FAILURES', 3),
+      breakerCooldownMs: positiveInt(env, 'BREAKER_COOLDOWN_MS', 10_000),
+    },
     localModelIds: (env.LOCAL_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     adminKey: env.ADMIN_KEY || undefined,
     keyCacheTtlMs: Math.min(positiveInt(env, 'KEY_CACHE_TTL_MS', MAX_KEY_CACHE_TTL_MS), MAX_KEY_CACHE_TTL_MS),

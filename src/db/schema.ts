@@ -157,3 +157,18 @@ export const auditLog = sqliteTable('audit_log', {
 export type BudgetRow = typeof budgets.$inferSelect
 export type RateLimitRow = typeof rateLimits.$inferSelect
 export type AuditRow = typeof auditLog.$inferSelect
+
+/**
+ * Routing state of each upstream host, shared by gateway processes and Worker isolates: written
+ * when a breaker or Retry-After hold changes (not per request), read every couple of seconds.
+ */
+export const backendState = sqliteTable('backend_state', {
+  /** The node-host's name from NODE_HOSTS. */
+  host: text('host').primaryKey(),
+  /** 'closed' | 'open' | 'half-open' */
+  breakerState: text('breaker_state').notNull(),
+  openUntil: integer('open_until', { mode: 'number' }).notNull().default(0),
+  retryAfterUntil: integer('retry_after_until', { mode: 'number' }).notNull().default(0),
+  lastError: text('last_error'),
+  updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
+})

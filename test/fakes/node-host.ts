@@ -1,7 +1,8 @@
 /**
  * A small signed-request-checking stand-in for node-host, for gateway tests that need to
  * make the local backend fail on cue. The real node-host is tested in node-host-*.test.ts.
- * Behavior per request: body field `fake_local` = { status?, closeAfterChunks?, hang?, delayMs? }.
+ * Behavior per request: body field `fake_local` = { status?, retryAfter?, closeAfterChunks?, hang?, delayMs? },
+ * or for every request: `fake.behavior`. GET /health (unsigned, like node-host's) answers `fake.health`.
  */
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -9,6 +10,8 @@ import { importSigningKey, NonceCache, verifyRequest } from '../../src/signing.j
 
 export interface FakeLocalBehavior {
   status?: number
+  /** Retry-After on a failure status (429 has '2' unless given). */
+  retryAfter?: string
   closeAfterChunks?: number
   hang?: boolean
   delayMs?: number
@@ -16,7 +19,12 @@ export interface FakeLocalBehavior {
 
 export interface FakeNodeHost {
   url: string
-  requests: Array<{ path: string; body: Record<string, unknown>; verified: string | undefined; aborted: boolean }>
+  requests: Array<{ path: string; body: Record<string, unknown>; verified: string | undefined; aborted: boolean; atMs: number }>
+  /** Applies to every chat request that brings no `fake_local` of its own. */
+  behavior: FakeLocalBehavior
+  /** What GET /health answers: the HTTP status and node-host's body. */
+  health: { status: number; body: Record<string, unknown> }
+  healthProbes: number
   close(): Promise<void>
 }
 
@@ -36,12 +44,23 @@ export async function startFakeNodeHost(opts: { secret: string; model?: string }
   const nonces = new NonceCache()
   const model = opts.model ?? 'local-moe'
   const requests: FakeNodeHost['requests'] = []
+  const fake = {
+    behavior: {} as FakeLocalBehavior,
+    health: { status: 200, body: { status: 'ok', slots: { total: 1, busy: 0 }, queue: { depth: 0, max: 4 }, tokens_per_second: { prefill: null, decode: 12.5 } } as Record<string, unknown> },
+    healthProbes: 0,
+  }
   const server = createServer(async (req, res) => {
+    if (req.method === 'GET' && req.url === '/health') {
+      fake.healthProbes++
+      res.writeHead(fake.health.status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(fake.health.body))
+      return
+    }
     const raw = await readBody(req)
     const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])))
     const failure = await verifyRequest(key, nonces, { method: req.method ?? 'GET', pathAndQuery: req.url ?? '/', body: raw, headers })
     const body = (raw.length ? JSON.parse(raw.toString('utf8')) : {}) as Record<string, unknown>
-    const record = { path: req.url ?? '/', body, verified: failure, aborted: false }
+    const record = { path: req.url ?? '/', body, verified: failure, aborted: false, atMs: Date.now() }
     requests.push(record)
     res.on('close', () => { if (!res.writableFinished) record.aborted = true })
     if (failure) {
@@ -49,10 +68,10 @@ export async function startFakeNodeHost(opts: { secret: string; model?: string }
       res.end(JSON.stringify({ error: { message: `signature ${failure}`, type: 'authentication_error', code: 'invalid_signature' } }))
       return
     }
-    const behavior = (body.fake_local ?? {}) as FakeLocalBehavior
+    const behavior = (body.fake_local ?? fake.behavior) as FakeLocalBehavior
     if (behavior.delayMs) await new Promise((r) => setTimeout(r, behavior.delayMs))
     if (behavior.status) {
-      res.writeHead(behavior.status, { 'content-type': 'application/json', ...(behavior.status === 429 ? { 'retry-after': '2' } : {}) })
+      res.writeHead(behavior.status, { 'content-type': 'application/json', ...(behavior.retryAfter ? { 'retry-after': behavior.retryAfter } : behavior.status === 429 ? { 'retry-after': '2' } : {}) })
       res.end(JSON.stringify({ error: { message: 'fake local failure', type: 'server_error', code: `fake_${behavior.status}` } }))
       return
     }
@@ -83,9 +102,9 @@ export async function startFakeNodeHost(opts: { secret: string; model?: string }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return {
+  return Object.assign(fake, {
     url: `http://127.0.0.1:${port}`,
     requests,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
-  }
+  })
 }

@@ -1,0 +1,53 @@
+import type { BreakerState } from '../routing/breaker.js'
+import type { HostState } from '../routing/host-state.js'
+import type { NodeHostEntry } from './pool-config.js'
+
+/** One node-host in GET /admin/health: no secrets, no full URL (it may carry a tunnel token). */
+export interface NodeHostReport {
+  name: string
+  host: string
+  models: string[] | null
+  breaker: BreakerState
+  available: boolean
+  open_until: number | null
+  retry_after_until: number | null
+  last_error: string | null
+  last_error_at: number | null
+  latency_p50_ms: number | null
+  decode_tokens_per_second: number | null
+  health_status: string | null
+  health_at: number | null
+  slots: { total: number; busy: number } | null
+  queue: { depth: number; max: number } | null
+  in_flight: number
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return 'invalid-url'
+  }
+}
+
+export function hostReport(entry: NodeHostEntry, s: HostState): NodeHostReport {
+  const openUntil = s.breaker.openUntil
+  return {
+    name: entry.name,
+    host: hostOf(entry.url),
+    models: entry.models ?? null,
+    breaker: s.breakerState,
+    available: s.available(),
+    open_until: openUntil > 0 ? openUntil : null,
+    retry_after_until: s.retryAfterUntil > Date.now() ? s.retryAfterUntil : null,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt || null,
+    latency_p50_ms: s.latencyP50(),
+    decode_tokens_per_second: s.health?.decodeTokensPerSecond ?? null,
+    health_status: s.health?.status ?? null,
+    health_at: s.health?.atMs ?? null,
+    slots: s.health?.slots ?? null,
+    queue: s.health?.queue ?? null,
+    in_flight: s.inFlight,
+  }
+}

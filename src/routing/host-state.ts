@@ -1,0 +1,119 @@
+import { CircuitBreaker, type BreakerOptions, type BreakerSnapshot, type BreakerState } from './breaker.js'
+
+/** What a node-host's GET /health last said (node-host/health.ts), as far as routing cares. */
+export interface HostHealth {
+  status: string
+  slots: { total: number; busy: number }
+  queue: { depth: number; max: number }
+  decodeTokensPerSecond: number | null
+  atMs: number
+}
+
+/** How one request (or probe) to a host went, as routing classifies it. */
+export type Outcome =
+  | { kind: 'success'; latencyMs: number }
+  /** breaker: false = a sign of load, not breakage (429): held and noted, not counted. */
+  | { kind: 'failure'; error: string; retryAfterMs?: number; breaker?: false }
+  /** Says nothing about the host (the client left, or a 4xx about the request). */
+  | { kind: 'neutral' }
+
+/** The record gateway processes share about a host (see host-state-store.ts). */
+export interface SharedHostState extends BreakerSnapshot {
+  host: string
+  retryAfterUntil: number
+  lastError: string | null
+  updatedAt: number
+}
+
+const LATENCY_WINDOW = 20
+
+/**
+ * Everything the gateway knows about one upstream host: its breaker, a Retry-After hold,
+ * the last error, recent latencies, the last /health answer and requests in flight from here.
+ */
+export class HostState {
+  readonly breaker: CircuitBreaker
+  retryAfterUntil = 0
+  lastError: string | null = null
+  lastErrorAt = 0
+  health: HostHealth | null = null
+  inFlight = 0
+  /** When this process last changed the shared record (older remote records lose). */
+  changedAt = 0
+  private readonly latencies: number[] = []
+
+  constructor(readonly name: string, private readonly opts: BreakerOptions & { onChange?: (state: SharedHostState) => void }) {
+    this.breaker = new CircuitBreaker(opts)
+  }
+
+  get breakerState(): BreakerState {
+    return this.breaker.state
+  }
+
+  /** Not held by Retry-After, and the breaker would admit a request. */
+  available(): boolean {
+    return this.opts.now() >= this.retryAfterUntil && this.breaker.canAdmit() && this.health?.status !== 'closed'
+  }
+
+  /**
+   * Lower is less loaded: the busier of what /health said and what this process has in flight,
+   * over the host's slots. /health covers other gateway processes; inFlight covers the seconds since.
+   */
+  load(): number {
+    const total = Math.max(1, this.health?.slots.total ?? 1)
+    const reported = this.health ? this.health.slots.busy + this.health.queue.depth : 0
+    return Math.max(reported, this.inFlight) / total
+  }
+
+  record(outcome: Outcome): void {
+    const now = this.opts.now()
+    if (outcome.kind === 'neutral') {
+      this.breaker.release()
+      return
+    }
+    if (outcome.kind === 'success') {
+      this.latencies.push(outcome.latencyMs)
+      if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift()
+      if (this.breaker.success()) this.publish(now)
+      return
+    }
+    this.lastError = outcome.error
+    this.lastErrorAt = now
+    let changed = outcome.breaker === false ? (this.breaker.release(), false) : this.breaker.failure()
+    if (outcome.retryAfterMs !== undefined && now + outcome.retryAfterMs > this.retryAfterUntil) {
+      this.retryAfterUntil = now + outcome.retryAfterMs
+      changed = true
+    }
+    if (changed) this.publish(now)
+  }
+
+  /** A good probe: clears a run of failures, but only real traffic (the trial) closes an open breaker. */
+  noteHealthy(): void {
+    if (this.breaker.state === 'closed') this.breaker.success()
+  }
+
+  /** p50 of the last few successful latencies (to response headers), or null. */
+  latencyP50(): number | null {
+    if (this.latencies.length === 0) return null
+    const sorted = [...this.latencies].sort((a, b) => a - b)
+    return sorted[Math.floor((sorted.length - 1) / 2)] ?? null
+  }
+
+  shared(now: number): SharedHostState {
+    return { host: this.name, ...this.breaker.snapshot(), retryAfterUntil: this.retryAfterUntil, lastError: this.lastError, updatedAt: now }
+  }
+
+  /** Takes another process's record if it is newer than this process's last change. */
+  adopt(remote: SharedHostState): void {
+    if (remote.updatedAt <= this.changedAt) return
+    this.changedAt = remote.updatedAt
+    this.breaker.adopt(remote)
+    this.retryAfterUntil = Math.max(this.retryAfterUntil, remote.retryAfterUntil)
+    if (remote.lastError) this.lastError = remote.lastError
+  }
+
+  private publish(now: number): void {
+    this.changedAt = now
+    this.opts.onChange?.(this.shared(now))
+  }
+}

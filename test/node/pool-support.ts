@@ -1,0 +1,30 @@
+import type { AdminHealthBody } from '../../src/admin/health.js'
+import type { NodeHostReport } from '../../src/backends/pool-report.js'
+import type { RunningGateway } from '../../src/node.js'
+import { adminCall, uniqueName } from '../support/gateway.js'
+
+/** NODE_HOSTS for the given hosts; names are unique per call (the shared sqld keeps backend_state). */
+export function nodeHostsEnv(hosts: Array<{ url: string; secret: string; models?: string[] }>): { names: string[]; value: string } {
+  const named = hosts.map((h) => ({ name: uniqueName('box'), ...h }))
+  return { names: named.map((h) => h.name), value: JSON.stringify(named) }
+}
+
+export async function chat(gw: RunningGateway, key: string, body: Record<string, unknown> = {}): Promise<Response> {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'deepseek-flash', messages: [{ role: 'user', content: 'pool me' }], max_tokens: 4, ...body }),
+  })
+}
+
+export async function adminHealth(gw: RunningGateway): Promise<AdminHealthBody> {
+  const res = await adminCall(gw, 'GET', '/admin/health')
+  if (res.status !== 200) throw new Error(`/admin/health: ${res.status} ${await res.text()}`)
+  return (await res.json()) as AdminHealthBody
+}
+
+export async function hostReportOf(gw: RunningGateway, name: string): Promise<NodeHostReport> {
+  const host = (await adminHealth(gw)).local.hosts.find((h) => h.name === name)
+  if (!host) throw new Error(`no host ${name} in /admin/health`)
+  return host
+}
