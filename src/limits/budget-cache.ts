@@ -15,6 +15,7 @@ const MAX_ENTRIES = 20_000
  * another process (or Worker isolate) is noticed within `ttlMs`; changes made through this one
  * apply at once (`forget`). Limits themselves are read inside the reserving statement, so a
  * lowered limit applies at once everywhere the budget is known.
+ * While the database cannot be read, the last answer is used even past `ttlMs`.
  * @example const rows = await lookup.budgetsFor(key.teamId, key.id, now)
  */
 export class BudgetLookup {
@@ -36,7 +37,16 @@ export class BudgetLookup {
       pending = this.load(teamId, keyId, nowMs).finally(() => this.loading.delete(loadKey))
       this.loading.set(loadKey, pending)
     }
-    return pending
+    try {
+      return await pending
+    } catch (err) {
+      // Database unreachable: answer from what was last known. "No budget" keeps unbudgeted
+      // traffic flowing through an outage; a known budget still fails closed when it cannot be reserved.
+      const staleTeam = this.cache.get(`team:${teamId}`)
+      const staleKey = this.cache.get(`key:${keyId}`)
+      if (!staleTeam || !staleKey) throw err
+      return [staleTeam.budget, staleKey.budget].filter((b): b is BudgetRow => b !== null)
+    }
   }
 
   /** Drops what is remembered of a scope (after a change made through this process). */
