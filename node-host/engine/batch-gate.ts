@@ -14,6 +14,9 @@
  * and the dispatch loop has found an empty queue and released the lock in between, letting erases and
  * new prompts in. A member is either here, doing synchronous work on its token, or decoding, so the wait
  * is at most one decode step; the timeout only guards against a member that never arrives (a bug).
+ *
+ * A lone member with no request being admitted is released at once: there is nothing to batch with
+ * and nobody waiting for the lock, and the macrotask hop would only add latency to every token.
  */
 
 const STRAGGLER_TIMEOUT_MS = 1000
@@ -21,6 +24,8 @@ const STRAGGLER_TIMEOUT_MS = 1000
 export interface BatchGate {
   /** Joins once the sequence has its first token (a prompt still being evaluated is not waited for). */
   join(): GateMember
+  /** Runs a request's admission (taking a sequence erases its old tokens under the context lock); meanwhile every step yields the lock. */
+  admit<T>(take: () => Promise<T>): Promise<T>
 }
 
 export interface GateMember {
@@ -34,12 +39,14 @@ export function createBatchGate(): BatchGate {
   const members = new Set<object>()
   let waiting: Array<{ member: object; release: () => void }> = []
   let timer: NodeJS.Timeout | undefined
+  let admitting = 0
 
   const releaseAll = () => {
     clearTimeout(timer)
     timer = undefined
     const released = waiting
     waiting = []
+    if (members.size === 1 && admitting === 0) return released.forEach((w) => w.release())
     // A macrotask later: node-llama-cpp's dispatch loop checks its queue in microtasks after the batch.
     setImmediate(() => released.forEach((w) => w.release()))
   }
@@ -48,6 +55,14 @@ export function createBatchGate(): BatchGate {
   }
 
   return {
+    async admit(take) {
+      admitting++
+      try {
+        return await take()
+      } finally {
+        admitting--
+      }
+    },
     join() {
       const member = {}
       members.add(member)

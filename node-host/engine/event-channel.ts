@@ -2,6 +2,11 @@
  * A one-producer, one-consumer queue of events: the decode loop pushes without waiting for the
  * consumer (the SSE write), so a slow socket write never delays the next decode step.
  * Unbounded on purpose: a reply is at most the context size in tokens.
+ *
+ * A waiting consumer is woken a macrotask later, not in the pusher's microtasks: the decode loop pushes
+ * right after requesting the next token, and node-llama-cpp reaches decodeBatch through a chain of
+ * awaits, so waking the consumer at once would run its work (chunk JSON, res.write) before the decode
+ * is handed to the worker thread instead of alongside it.
  */
 
 export interface EventChannel<T> {
@@ -16,9 +21,16 @@ export function createEventChannel<T>(): EventChannel<T> {
   let closed = false
   let failure: { error: unknown } | undefined
   let wake: (() => void) | undefined
+  let wakeScheduled = false
   const notify = () => {
-    wake?.()
-    wake = undefined
+    if (!wake || wakeScheduled) return
+    wakeScheduled = true
+    setImmediate(() => {
+      wakeScheduled = false
+      const resume = wake
+      wake = undefined
+      resume?.()
+    })
   }
   return {
     push(item) {

@@ -27,7 +27,7 @@ export interface GenerateJob {
 export async function* generate(job: GenerateJob): AsyncGenerator<EngineEvent> {
   const { prompt, signal } = job
   if (signal.aborted) return
-  const lease = await job.pool.take(prompt.tokens)
+  const lease = await job.gate.admit(() => job.pool.take(prompt.tokens))
   // Set when the consumer stops pulling (client gone, or it broke out early): the decode loop ends too.
   const stopped = new AbortController()
   const events = createEventChannel<EngineEvent>()
