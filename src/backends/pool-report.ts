@@ -20,6 +20,8 @@ export interface NodeHostReport {
   slots: { total: number; busy: number } | null
   queue: { depth: number; max: number } | null
   in_flight: number
+  /** Sent by this gateway process since it started. */
+  requests: number
 }
 
 function hostOf(url: string): string {
@@ -49,5 +51,6 @@ export function hostReport(entry: NodeHostEntry, s: HostState): NodeHostReport {
     slots: s.health?.slots ?? null,
     queue: s.health?.queue ?? null,
     in_flight: s.inFlight,
+    requests: s.sent,
   }
 }

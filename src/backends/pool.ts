@@ -80,7 +80,7 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
     await Promise.all(
       hosts.map(async (h) => {
         const result = await probeHealth(probeFetch, h.entry.url, Math.max(1000, opts.probeIntervalMs), now)
-        if (result.health) h.state.health = result.health
+        if (result.health) h.state.health = { ...result.health, ownInFlight: h.state.inFlight }
         if (!result.ok) h.state.record({ kind: 'failure', error: result.error })
         else h.state.noteHealthy()
       }),
@@ -111,6 +111,7 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
   async function sendVia(h: PoolHost, req: BackendRequest): Promise<UpstreamResponse> {
     h.lastPickedAt = now()
     h.state.inFlight++
+    h.state.sent++
     let released = false
     const done = () => {
       if (released) return

@@ -7,6 +7,8 @@ export interface HostHealth {
   queue: { depth: number; max: number }
   decodeTokensPerSecond: number | null
   atMs: number
+  /** This process's requests in flight when the answer came: /health's busy count includes them. */
+  ownInFlight?: number
 }
 
 /** How one request (or probe) to a host went, as routing classifies it. */
@@ -38,6 +40,8 @@ export class HostState {
   lastErrorAt = 0
   health: HostHealth | null = null
   inFlight = 0
+  /** Requests this process has sent to the host. */
+  sent = 0
   /** When this process last changed the shared record (older remote records lose). */
   changedAt = 0
   private readonly latencies: number[] = []
@@ -56,13 +60,14 @@ export class HostState {
   }
 
   /**
-   * Lower is less loaded: the busier of what /health said and what this process has in flight,
-   * over the host's slots. /health covers other gateway processes; inFlight covers the seconds since.
+   * Lower is less loaded: other processes' share of what /health last said, plus what this process
+   * has in flight now (exact, where /health is up to a probe interval old), over the host's slots.
    */
   load(): number {
     const total = Math.max(1, this.health?.slots.total ?? 1)
     const reported = this.health ? this.health.slots.busy + this.health.queue.depth : 0
-    return Math.max(reported, this.inFlight) / total
+    const others = Math.max(0, reported - (this.health?.ownInFlight ?? 0))
+    return (others + this.inFlight) / total
   }
 
   record(outcome: Outcome): void {
