@@ -27,15 +27,21 @@ function endingStream(inner: ReadableStream<Uint8Array>, done: () => void): Read
 }
 
 /**
- * The response, calling `done` once when its body has been read to the end, failed or was dropped:
+ * Names the host that served a pooled response, for the usage row's backend_host. Never sent to
+ * clients: the gateway builds its own response headers.
+ */
+export const POOL_HOST_HEADER = 'x-moe-pool-host'
+
+/**
+ * The response, naming its host (POOL_HOST_HEADER) and calling `done` once when its body has been read to the end, failed or was dropped:
  * the pool counts a request in flight on its host until then.
  */
-export function responseEndingWith(res: UpstreamResponse, done: () => void): UpstreamResponse {
+export function pooledResponse(res: UpstreamResponse, host: string, done: () => void): UpstreamResponse {
   let body: ReadableStream<Uint8Array> | null | undefined
   return {
     ok: res.ok,
     status: res.status,
-    headers: res.headers,
+    headers: { get: (name) => (name.toLowerCase() === POOL_HOST_HEADER ? host : res.headers.get(name)) },
     get body() {
       if (body === undefined) {
         const inner = res.body

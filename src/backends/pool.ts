@@ -6,7 +6,7 @@ import type { HostStateStore } from '../routing/host-state-store.js'
 import type { Backend, BackendRequest, FetchLike, UpstreamResponse } from './backend.js'
 import { createNodeHostBackend } from './node-host.js'
 import type { NodeHostEntry } from './pool-config.js'
-import { responseEndingWith } from './pool-response.js'
+import { pooledResponse } from './pool-response.js'
 import { hostReport, type NodeHostReport } from './pool-report.js'
 
 export interface PoolOptions {
@@ -124,7 +124,7 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
     try {
       const res = await h.backend.send(req)
       h.state.record(outcomeOfResponse(res, now() - started, now()))
-      return responseEndingWith(res, done)
+      return pooledResponse(res, h.entry.name, done)
     } catch (err) {
       done()
       h.state.record(outcomeOfThrow(req.signal))

@@ -56,6 +56,8 @@ export const usage = sqliteTable('usage', {
   requestedModel: text('requested_model'),
   /** 'local' | 'hosted', or null when no backend was tried (a rejected request). */
   backend: text('backend'),
+  /** The node-host (NODE_HOSTS name) that served a local request; null otherwise. */
+  backendHost: text('backend_host'),
   upstreamModel: text('upstream_model'),
   promptTokens: integer('prompt_tokens').notNull().default(0),
   cacheHitTokens: integer('cache_hit_tokens').notNull().default(0),

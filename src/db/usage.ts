@@ -1,7 +1,7 @@
 import type { GatewayDb } from './client.js'
 import { usage, type UsageRow } from './schema.js'
 
-// SQLite caps bound parameters per statement; 23 columns x 40 rows stays well under 999.
+// SQLite caps bound parameters per statement; 24 columns x 40 rows stays under 999.
 const ROWS_PER_STATEMENT = 40
 
 /**

@@ -10,6 +10,7 @@ export interface UsageOutcome {
   status: number
   errorCode?: string | null
   backend?: BackendName | null
+  backendHost?: string | null
   upstreamModel?: string | null
   usage?: TokenUsage
   usageEstimated?: boolean
@@ -55,6 +56,7 @@ export class UsageRecorder {
       createdAt: this.base.startedAtMs,
       requestedModel: this.requestedModel,
       backend: outcome.backend ?? null,
+      backendHost: outcome.backendHost ?? null,
       upstreamModel: outcome.upstreamModel ?? null,
       ...usage,
       costNanoUsd,

@@ -103,6 +103,7 @@ export function chatCompletions(deps: ChatDeps) {
     })
     const routing = {
       backend: result.backend?.name ?? null,
+      backendHost: result.kind === 'served' ? result.response.headers.get('x-moe-pool-host') : null,
       fellBack: result.fallbackReason !== undefined,
       fallbackReason: result.fallbackReason ?? null,
       attempts: result.attempts,

@@ -3,7 +3,7 @@ import type { RunningGateway } from '../../src/node.js'
 import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
 import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
 import { waitFor } from '../support/net.js'
-import { startTestGateway, teamWithKey } from '../support/gateway.js'
+import { startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
 import { chat, hostReportOf, nodeHostsEnv } from './pool-support.js'
 
 // Failure modes from the fake node-host (test/fakes/node-host.ts): host-wide behavior and /health.
@@ -29,8 +29,8 @@ async function poolOf(count: number, env: Record<string, string> = {}) {
   const { names, value } = nodeHostsEnv(hosts.map((h) => ({ url: h.url, secret: SECRET })))
   const gw = await startTestGateway({ env: { ...hosted(), NODE_HOSTS: value, ...env } })
   gateways.push(gw)
-  const { key } = await teamWithKey(gw, { mode: 'local-first' })
-  return { gw, hosts, names, key }
+  const { key, teamId } = await teamWithKey(gw, { mode: 'local-first' })
+  return { gw, hosts, names, key, teamId }
 }
 
 const chatRequests = (h: FakeNodeHost) => h.requests.filter((r) => r.path === '/v1/chat/completions').length
@@ -80,7 +80,7 @@ describe('node-host pool: failure signals', () => {
   })
 
   it('sends to the other host when one refuses connections, and reports it in /admin/health', async () => {
-    const { gw, hosts: [a, b], names, key } = await poolOf(2, { HEALTH_PROBE_INTERVAL_MS: '60000' })
+    const { gw, hosts: [a, b], names, key, teamId } = await poolOf(2, { HEALTH_PROBE_INTERVAL_MS: '60000' })
     await a!.close()
     for (let i = 0; i < 3; i++) {
       const res = await chat(gw, key)
@@ -88,6 +88,8 @@ describe('node-host pool: failure signals', () => {
       expect(res.headers.get('x-moe-fallback-reason')).toBeNull()
     }
     expect(chatRequests(b!)).toBe(3)
+    const rows = await usageRowsOf(gw, teamId)
+    expect(rows.map((r) => [r.backend, r.backendHost, r.attempts])).toEqual(Array(3).fill(['local', names[1], 1]))
     const down = await hostReportOf(gw, names[0]!)
     expect(down.last_error).toBe('connect_error')
   })
