@@ -2,6 +2,10 @@
  * Streaming throughput: many concurrent streams, tokens as fast as the fake sends them, through the
  * gateway (metering tap, SSE parsing, usage rows) vs the raw node:http + undici pass-through.
  * Same fake upstream, rounds interleaved (A B, B A, ...); tokens/s counted at the client.
+ *
+ * A stream that fails is counted, not fatal: under bursts of back-to-back fast streams both
+ * the raw baseline and the gateway sometimes get ECONNRESET / "other side closed" on a reused
+ * upstream socket (undici does not retry a POST), answered 502. Root cause not found yet.
  */
 import { Pool } from 'undici'
 import { spawnServer, spread, type ServerProcess } from './support.js'
@@ -12,7 +16,8 @@ interface Target {
   headers: Record<string, string>
 }
 
-async function oneStream(t: Target, contentTokens: number): Promise<void> {
+/** True if the stream finished with [DONE]. */
+async function oneStream(t: Target, contentTokens: number): Promise<boolean> {
   const res = await t.pool.request({
     path: '/v1/chat/completions',
     method: 'POST',
@@ -20,14 +25,15 @@ async function oneStream(t: Target, contentTokens: number): Promise<void> {
     body: JSON.stringify({ model: 'deepseek-flash', stream: true, messages: [{ role: 'user', content: 'Stream, please.' }], thinking: { type: 'disabled' }, fake_behavior: { contentTokens } }),
   })
   const text = await res.body.text()
-  if (res.statusCode !== 200 || !text.includes('data: [DONE]')) throw new Error(`${t.name}: status ${res.statusCode}, stream did not finish`)
+  return res.statusCode === 200 && text.includes('data: [DONE]')
 }
 
-/** Content tokens per second delivered to the client across `streams` concurrent streams. */
-async function tokensPerSecond(t: Target, streams: number, contentTokens: number): Promise<number> {
+/** Content tokens per second of the streams that finished, across `streams` concurrent streams, and how many failed. */
+async function tokensPerSecond(t: Target, streams: number, contentTokens: number): Promise<{ tps: number; failed: number }> {
   const started = performance.now()
-  await Promise.all(Array.from({ length: streams }, () => oneStream(t, contentTokens)))
-  return (streams * contentTokens) / ((performance.now() - started) / 1000)
+  const finished = await Promise.all(Array.from({ length: streams }, () => oneStream(t, contentTokens).catch(() => false)))
+  const ok = finished.filter(Boolean).length
+  return { tps: (ok * contentTokens) / ((performance.now() - started) / 1000), failed: streams - ok }
 }
 
 export interface StreamingResult {
@@ -37,7 +43,7 @@ export interface StreamingResult {
 export async function benchStreaming(opts: { rounds?: number; streams?: number; contentTokens?: number } = {}): Promise<StreamingResult> {
   const rounds = opts.rounds ?? 7
   const streams = opts.streams ?? 64
-  const contentTokens = opts.contentTokens ?? 500
+  const contentTokens = opts.contentTokens ?? 200
   const servers: ServerProcess[] = []
   try {
     const fake = await spawnServer('bench/servers/fake-upstream.ts')
@@ -53,15 +59,21 @@ export async function benchStreaming(opts: { rounds?: number; streams?: number; 
     for (const t of targets) await tokensPerSecond(t, streams, 50) // warm-up: JIT, connections, key cache
     const tps = { raw: [] as number[], gateway: [] as number[] }
     const ratio: number[] = []
+    const failed = { raw: 0, gateway: 0 }
     for (let r = 0; r < rounds; r++) {
       const round: Partial<Record<Target['name'], number>> = {}
-      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) round[t.name] = await tokensPerSecond(t, streams, contentTokens)
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        const run = await tokensPerSecond(t, streams, contentTokens)
+        round[t.name] = run.tps
+        failed[t.name] += run.failed
+      }
       tps.raw.push(round.raw!)
       tps.gateway.push(round.gateway!)
       ratio.push(round.gateway! / round.raw!)
     }
+    const total = rounds * streams
     for (const t of targets) await t.pool.close()
-    return { rows: [[`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, spread(tps.raw, 0), spread(tps.gateway, 0), `ratio ${spread(ratio, 3)}`]] }
+    return { rows: [[`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, spread(tps.raw, 0), spread(tps.gateway, 0), `ratio ${spread(ratio, 3)}; failed streams: raw ${failed.raw}/${total}, gateway ${failed.gateway}/${total}`]] }
   } finally {
     for (const s of servers.reverse()) await s.stop()
   }
