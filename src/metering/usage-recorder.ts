@@ -1,5 +1,6 @@
 import type { UsageRow } from '../db/schema.js'
 import type { BackendName } from '../routing/plan.js'
+import { storableText } from './storable-text.js'
 import { NO_TOKENS, type TokenUsage } from './token-usage.js'
 import type { UsageSink, WaitUntil } from './usage-sink.js'
 
@@ -54,19 +55,19 @@ export class UsageRecorder {
       teamId: this.base.teamId,
       keyId: this.base.keyId,
       createdAt: this.base.startedAtMs,
-      requestedModel: this.requestedModel,
+      requestedModel: storableText(this.requestedModel),
       backend: outcome.backend ?? null,
       backendHost: outcome.backendHost ?? null,
-      upstreamModel: outcome.upstreamModel ?? null,
+      upstreamModel: storableText(outcome.upstreamModel ?? null),
       ...usage,
       costNanoUsd,
       latencyMs: Math.max(0, Math.round(this.deps.now() - this.base.startedAtMs)),
       ttftMs: outcome.ttftMs ?? null,
       status: outcome.status,
-      errorCode: outcome.errorCode ?? null,
+      errorCode: storableText(outcome.errorCode ?? null, 128),
       streamed: this.streamed,
       fellBack: outcome.fellBack ?? false,
-      fallbackReason: outcome.fallbackReason ?? null,
+      fallbackReason: storableText(outcome.fallbackReason ?? null, 128),
       attempts: outcome.attempts ?? 0,
       usageEstimated: outcome.usageEstimated ?? false,
       clientAborted: outcome.clientAborted ?? false,
