@@ -100,7 +100,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const config = parseConfig(env)
   const { db, client } = await openNodeDb(env.DATABASE_URL || 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
   const bootstrapAdminKey = !config.adminKey && !(await hasAdminKey(db)) ? (await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })).key : undefined
-  const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), log })
+  const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), probe: () => client.execute('select 1'), log })
   const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, log })
   // Workers probe lazily on requests; a Node process keeps probing its node-hosts between them.
   const stopProbes = gateway.localPool?.startProbes()

@@ -8,15 +8,23 @@ export interface BatchingWriterOptions {
   /** Rows wait at most this long before a write. */
   flushIntervalMs?: number
   maxBatchRows?: number
+  /** Answers when the database is reachable (e.g. `select 1`); without it no row is ever set aside. */
+  probe?: () => Promise<unknown>
   /** Retry backoff while the database is unreachable. */
   minRetryMs?: number
   maxRetryMs?: number
 }
 
+// A row refused alone this many times while the database answered a probe is not the database's fault.
+const POISON_FAILURES = 3
+
 /**
  * Collects usage rows and writes them in batches off the request path. If a write fails
  * (database down), the rows stay queued and are retried with backoff: none are dropped.
  * Rows have stable ids and inserts ignore duplicates, so a retry after a lost reply is safe.
+ * A failing batch is halved on each retry, so one row the database refuses cannot hold the
+ * others back; a row refused on its own while the database answers `probe` is set aside
+ * (kept in `quarantined`, logged by id) instead of blocking every row after it.
  */
 export class BatchingUsageWriter implements UsageSink {
   private queue: UsageRow[] = []
@@ -24,10 +32,15 @@ export class BatchingUsageWriter implements UsageSink {
   private writing: Promise<void> | undefined
   private retryMs: number
   private failing = false
+  private batchRows: number
+  /** How often each row was refused alone while the database answered. */
+  private readonly loneFailures = new Map<string, number>()
+  readonly quarantined: UsageRow[] = []
   written = 0
 
   constructor(private readonly opts: BatchingWriterOptions) {
     this.retryMs = opts.minRetryMs ?? 100
+    this.batchRows = opts.maxBatchRows ?? 500
   }
 
   get pendingRows(): number {
@@ -54,20 +67,27 @@ export class BatchingUsageWriter implements UsageSink {
 
   private writeOnce(): Promise<void> {
     if (this.writing) return this.writing
-    const batch = this.queue.splice(0, this.opts.maxBatchRows ?? 500)
+    const batch = this.queue.splice(0, this.batchRows)
     if (batch.length === 0) return Promise.resolve()
     this.writing = this.opts
       .write(batch)
       .then(() => {
         this.written += batch.length
+        for (const row of batch) this.loneFailures.delete(row.id)
         if (this.failing) this.opts.log.info('usage writes recovered', { pendingRows: this.queue.length })
         this.failing = false
         this.retryMs = this.opts.minRetryMs ?? 100
+        this.batchRows = Math.min(this.batchRows * 2, this.opts.maxBatchRows ?? 500)
       })
-      .catch((err: unknown) => {
-        this.queue.unshift(...batch)
-        if (!this.failing) this.opts.log.error('usage write failed; rows kept for retry', { error: errorName(err), pendingRows: this.queue.length })
+      .catch(async (err: unknown) => {
+        if (!this.failing) this.opts.log.error('usage write failed; rows kept for retry', { error: errorName(err), pendingRows: this.queue.length + batch.length })
         this.failing = true
+        if (batch.length > 1) {
+          this.queue.unshift(...batch)
+          this.batchRows = Math.ceil(batch.length / 2)
+          return
+        }
+        await this.setAsideOrRequeue(batch[0]!, err)
       })
       .finally(() => {
         this.writing = undefined
@@ -77,6 +97,20 @@ export class BatchingUsageWriter implements UsageSink {
         this.schedule(delay)
       })
     return this.writing
+  }
+
+  /** A row failing alone goes to the back of the queue, so the rows behind it get their turn. */
+  private async setAsideOrRequeue(row: UsageRow, err: unknown): Promise<void> {
+    const databaseAnswers = this.opts.probe ? await this.opts.probe().then(() => true, () => false) : false
+    const refusals = (this.loneFailures.get(row.id) ?? 0) + (databaseAnswers ? 1 : 0)
+    if (refusals >= POISON_FAILURES) {
+      this.loneFailures.delete(row.id)
+      this.quarantined.push(row)
+      this.opts.log.error('usage row refused by the database; set aside', { rowId: row.id, error: errorName(err) })
+      return
+    }
+    this.loneFailures.set(row.id, refusals)
+    this.queue.push(row)
   }
 
   /** Writes everything queued, retrying until done or until `timeoutMs` passes. Returns rows left unwritten. */

@@ -79,3 +79,49 @@ describe('BatchingUsageWriter', () => {
     client.close()
   })
 })
+
+describe('BatchingUsageWriter with a row the database refuses', () => {
+  it('writes every other row and sets the bad one aside instead of stalling behind it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moe-poison-'))
+    const { db, client } = await openNodeDb(`file:${join(dir, 'p.db')}`)
+    const { insertUsageRows } = await import('../../src/db/usage.js')
+    const writer = new BatchingUsageWriter({
+      log: silentLogger,
+      minRetryMs: 1,
+      maxRetryMs: 5,
+      probe: () => client.execute('select 1'),
+      // Stands in for a value the database cannot take (as sqld refused lone surrogates).
+      write: async (rows) => {
+        if (rows.some((r) => r.id === 'row-poison')) throw new Error('refused')
+        await insertUsageRows(db, rows)
+      },
+    })
+    for (let i = 0; i < 50; i++) writer.record({ id: i === 20 ? 'row-poison' : `row-${i}`, teamId: 't', keyId: 'k', createdAt: Date.now(), status: 200 })
+    expect(await writer.flush(10_000)).toBe(0)
+    expect(writer.quarantined.map((r) => r.id)).toEqual(['row-poison'])
+    const count = await client.execute('select count(*) as n from usage')
+    expect(Number(count.rows[0]?.n)).toBe(49)
+    client.close()
+  })
+
+  it('sets nothing aside while the database itself is down', async () => {
+    let up = false
+    const written: string[] = []
+    const writer = new BatchingUsageWriter({
+      log: silentLogger,
+      minRetryMs: 1,
+      maxRetryMs: 5,
+      probe: async () => { if (!up) throw new Error('down') },
+      write: async (rows) => {
+        if (!up) throw new Error('down')
+        written.push(...rows.map((r) => r.id))
+      },
+    })
+    for (let i = 0; i < 10; i++) writer.record({ id: `r${i}`, teamId: 't', keyId: 'k', createdAt: 0, status: 200 })
+    expect(await writer.flush(300)).toBe(10)
+    up = true
+    expect(await writer.flush(5000)).toBe(0)
+    expect(writer.quarantined).toEqual([])
+    expect(written.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort())
+  })
+})
