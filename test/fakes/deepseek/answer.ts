@@ -75,6 +75,8 @@ export function planAnswer(input: {
   let reasoningPieces = input.thinking ? piecesOf(input.behavior.reasoningTokens, DEFAULT_REASONING_PIECES, 'thought') : []
   const toolCall = planToolCall(input.tools, input.lastUserText, input.seq)
   let contentPieces = toolCall ? [] : piecesOf(input.behavior.contentTokens, DEFAULT_CONTENT_PIECES, 'word')
+  const padTo = input.behavior.pieceChars
+  if (padTo !== undefined && typeof input.behavior.contentTokens === 'number') contentPieces = contentPieces.map((p) => p.padEnd(padTo, '.'))
   let finishReason: AnswerPlan['finishReason'] = toolCall ? 'tool_calls' : 'stop'
   const max = input.maxTokens
   if (!toolCall && typeof max === 'number' && Number.isInteger(max) && max > 0 && reasoningPieces.length + contentPieces.length > max) {

@@ -35,6 +35,18 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))
 }
 
+function drainedOrAborted(res: ResponseContext['res'], signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    res.once('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
 function writeHead(ctx: ResponseContext, headers: Record<string, string>): void {
   ctx.res.writeHead(200, headers)
   ctx.res.flushHeaders()
@@ -76,8 +88,9 @@ export async function sendStream(ctx: ResponseContext, plan: AnswerPlan, include
   for (const [i, event] of events.entries()) {
     if (i > 0) await sleep(behavior.tokenDelayMs ?? 0, signal)
     if (signal.aborted) return
-    res.write(`data: ${event}\n\n`)
+    const flushed = res.write(`data: ${event}\n\n`)
     record.chunksSent++
+    if (!flushed && behavior.respectBackpressure) await drainedOrAborted(res, signal)
     if (behavior.closeAfterChunks !== undefined && record.chunksSent >= behavior.closeAfterChunks && i < events.length - 1) return destroy(ctx)
   }
   res.end()

@@ -33,6 +33,10 @@ export interface FakeBehavior {
   closeAfterChunks?: number
   /** Send the JSON chunk at this 0-based index as invalid JSON; non-streamed: send a truncated body. */
   malformedChunkAt?: number
+  /** With a numeric contentTokens: pad each filler piece to this many characters (large streams from a small request). */
+  pieceChars?: number
+  /** Wait for 'drain' when the socket's buffer is full, as a well-behaved server does (slow-reader tests). */
+  respectBackpressure?: boolean
   /** Leave `usage` out (non-streamed body, and the include_usage chunk). */
   omitUsage?: boolean
   /** Send headers (and keep-alives), then never send a token until the client goes away. */
