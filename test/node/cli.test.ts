@@ -2,16 +2,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../cli/moe-gateway.js'
+import { cli } from '../support/cli.js'
 import type { RunningGateway } from '../../src/node.js'
 import { ADMIN_KEY, startTestGateway, uniqueName } from '../support/gateway.js'
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 let gw: RunningGateway
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../cli/moe-gateway.js'
+import { cli } from '../support/cli.js'
 import type { RunningGateway } from '../../src/node.js'
 import { ADMIN_KEY, adminCall, startTestGateway, teamWithKey } from '../support/gateway.js'
 
@@ -12,13 +12,6 @@ beforeAll(async () => {
   gw = await startTestGateway()
 })
 afterAll(async () => gw?.close())
-
-async function cli(argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 async function json(res: Response): Promise<Record<string, unknown> & { error?: { code: string; message: string } }> {
   return (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } }
