@@ -3,14 +3,8 @@
  * upstream, measured in the same run with rounds interleaved (A B A B ...) on a noisy machine.
  * Reports medians over rounds with min-max.
  */
-import { Pool } from 'undici'
-import { median, percentile, spawnServer, spread, type ServerProcess } from './support.js'
-
-interface Target {
-  name: string
-  pool: Pool
-  headers: Record<string, string>
-}
+import { withPassThroughPair, type Target } from './pass-through-pair.js'
+import { median, percentile, spread } from './support.js'
 
 const BODY = JSON.stringify({ model: 'deepseek-flash', messages: [{ role: 'user', content: 'What is a mixture of experts?' }], thinking: { type: 'disabled' } })
 const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true })
@@ -52,18 +46,7 @@ export interface OverheadResult {
 
 export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: number; ttfbN?: number; throughputMs?: number } = {}): Promise<OverheadResult> {
   const rounds = opts.rounds ?? 7
-  const servers: ServerProcess[] = []
-  try {
-    const fake = await spawnServer('bench/servers/fake-upstream.ts')
-    servers.push(fake)
-    const raw = await spawnServer('bench/servers/raw-proxy.ts', [fake.words[0]!])
-    servers.push(raw)
-    const gw = await spawnServer('bench/servers/gateway.ts', [fake.words[0]!])
-    servers.push(gw)
-    const targets: Target[] = [
-      { name: 'raw', pool: new Pool(raw.words[0]!, { connections: 64 }), headers: {} },
-      { name: 'gateway', pool: new Pool(gw.words[0]!, { connections: 64 }), headers: { authorization: `Bearer ${gw.words[1]}` } },
-    ]
+  return withPassThroughPair(64, async (targets) => {
     for (const t of targets) await sequential(t, 300, BODY) // warm-up: JIT, connections, key cache
 
     const addedP50: number[] = []
@@ -87,7 +70,6 @@ export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: n
       rps.gateway!.push(tput.gateway!)
       rpsRatio.push(tput.gateway! / tput.raw!)
     }
-    for (const t of targets) await t.pool.close()
     return {
       rows: [
         ['p50 latency, concurrency 1 (ms)', spread(p50s.raw!, 3), spread(p50s.gateway!, 3), `added ${spread(addedP50, 3)} ms (target <= 0.45)`],
@@ -96,7 +78,5 @@ export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: n
         ['p99 of added p50 across rounds (ms)', '-', '-', percentile(addedP50, 99).toFixed(3)],
       ],
     }
-  } finally {
-    for (const s of servers.reverse()) await s.stop()
-  }
+  })
 }

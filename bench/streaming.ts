@@ -7,14 +7,8 @@
  * the raw baseline and the gateway sometimes get ECONNRESET / "other side closed" on a reused
  * upstream socket (undici does not retry a POST), answered 502. Root cause not found yet.
  */
-import { Pool } from 'undici'
-import { spawnServer, spread, type ServerProcess } from './support.js'
-
-interface Target {
-  name: 'raw' | 'gateway'
-  pool: Pool
-  headers: Record<string, string>
-}
+import { withPassThroughPair, type Target } from './pass-through-pair.js'
+import { spread } from './support.js'
 
 /** True if the stream finished with [DONE]. */
 async function oneStream(t: Target, contentTokens: number): Promise<boolean> {
@@ -44,18 +38,7 @@ export async function benchStreaming(opts: { rounds?: number; streams?: number; 
   const rounds = opts.rounds ?? 7
   const streams = opts.streams ?? 64
   const contentTokens = opts.contentTokens ?? 200
-  const servers: ServerProcess[] = []
-  try {
-    const fake = await spawnServer('bench/servers/fake-upstream.ts')
-    servers.push(fake)
-    const raw = await spawnServer('bench/servers/raw-proxy.ts', [fake.words[0]!])
-    servers.push(raw)
-    const gw = await spawnServer('bench/servers/gateway.ts', [fake.words[0]!])
-    servers.push(gw)
-    const targets: Target[] = [
-      { name: 'raw', pool: new Pool(raw.words[0]!, { connections: streams }), headers: {} },
-      { name: 'gateway', pool: new Pool(gw.words[0]!, { connections: streams }), headers: { authorization: `Bearer ${gw.words[1]}` } },
-    ]
+  return withPassThroughPair(streams, async (targets) => {
     for (const t of targets) await tokensPerSecond(t, streams, 50) // warm-up: JIT, connections, key cache
     const tps = { raw: [] as number[], gateway: [] as number[] }
     const ratio: number[] = []
@@ -72,9 +55,6 @@ export async function benchStreaming(opts: { rounds?: number; streams?: number; 
       ratio.push(round.gateway! / round.raw!)
     }
     const total = rounds * streams
-    for (const t of targets) await t.pool.close()
     return { rows: [[`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, spread(tps.raw, 0), spread(tps.gateway, 0), `ratio ${spread(ratio, 3)}; failed streams: raw ${failed.raw}/${total}, gateway ${failed.gateway}/${total}`]] }
-  } finally {
-    for (const s of servers.reverse()) await s.stop()
-  }
+  })
 }
