@@ -16,7 +16,8 @@ const USAGE = `Usage: moe-gateway <command> [options]
 
   teams create <name>
   teams list
-  teams set-backend <team> <hosted|local|local-first|hosted-first|default> [--allow-override | --no-allow-override]
+  teams set-backend <team> <hosted|local|local-first|hosted-first|auto|default> [--allow-override | --no-allow-override]
+  teams set-deadline <team> <ms|default>   auto mode's deadline for requests without x-moe-deadline-ms
   keys create --team <team> --name <name> [--role member|team-admin] [--expires <ISO date>]
               [--models <a,b>] [--backends <local,hosted>]
   keys create --role admin --name <name>        a gateway-wide admin key
@@ -74,6 +75,12 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
         const allow = args.flags.get('allow-override')
         if (typeof allow === 'boolean') patch.allow_backend_override = allow
         return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, patch), (t) => io.out(`team ${t.name}: backend ${t.backend_mode ?? 'default'}, per-request override ${t.allow_backend_override ? 'allowed' : 'not allowed'}`)))
+      }
+      case 'teams set-deadline': {
+        if (!rest[0] || !rest[1]) break
+        const ms = rest[1] === 'default' ? null : Number(rest[1])
+        if (ms !== null && !(Number.isInteger(ms) && ms > 0)) break
+        return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, { default_deadline_ms: ms }), (t) => io.out(`team ${t.name}: auto deadline ${t.default_deadline_ms === null ? 'gateway default' : `${t.default_deadline_ms} ms`}`)))
       }
       case 'keys create': {
         const input = keyCreateInput(args)

@@ -4,6 +4,7 @@ import { BACKEND_MODES, type BackendMode } from './db/schema.js'
 export type { EnvVars } from './config-values.js'
 import { parseBudgetConfig, type BudgetConfig } from './limits/budget-config.js'
 import { parseNodeHosts, type NodeHostEntry } from './backends/pool-config.js'
+import { parseCompletionTokens, type AutoConfig } from './routing/auto-route.js'
 
 /** Everything the gateway reads from its environment, parsed once at start. */
 export interface GatewayConfig {
@@ -14,6 +15,8 @@ export interface GatewayConfig {
   nodeHosts: NodeHostEntry[]
   /** Node-host health probes and per-host circuit breakers (HEALTH_PROBE_INTERVAL_MS, BREAKER_*). */
   routing: { probeIntervalMs: number; breakerFailures: number; breakerCooldownMs: number }
+  /** `auto` mode's deadline and completion-length defaults (AUTO_DEFAULT_DEADLINE_MS, AUTO_COMPLETION_TOKENS). */
+  auto: AutoConfig
   /** Public model names the node-host serves, listed in /v1/models (LOCAL_MODELS, comma-separated). */
   localModelIds: string[]
   /** An operator-provided admin key (compared by hash, never stored). */
@@ -69,6 +72,7 @@ export function parseConfig(env: EnvVars): GatewayConfig {
       breakerFailures: positiveInt(env, 'BREAKER_FAILURES', 3),
       breakerCooldownMs: positiveInt(env, 'BREAKER_COOLDOWN_MS', 10_000),
     },
+    auto: { defaultDeadlineMs: positiveInt(env, 'AUTO_DEFAULT_DEADLINE_MS', 30_000), ...parseCompletionTokens(env.AUTO_COMPLETION_TOKENS) },
     localModelIds: (env.LOCAL_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     adminKey: env.ADMIN_KEY || undefined,
     keyCacheTtlMs: Math.min(positiveInt(env, 'KEY_CACHE_TTL_MS', MAX_KEY_CACHE_TTL_MS), MAX_KEY_CACHE_TTL_MS),

@@ -15,11 +15,13 @@ export interface PublicTeam {
   backend_mode: BackendMode | null
   allow_backend_override: boolean
   on_hosted_budget_exhausted: 'refuse' | 'local'
+  /** `auto` routing's deadline for requests without x-moe-deadline-ms; null = the gateway's. */
+  default_deadline_ms: number | null
   created_at: string
 }
 
 export function publicTeam(row: TeamRow): PublicTeam {
-  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, on_hosted_budget_exhausted: row.onHostedBudgetExhausted, created_at: new Date(row.createdAt).toISOString() }
+  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, on_hosted_budget_exhausted: row.onHostedBudgetExhausted, default_deadline_ms: row.defaultDeadlineMs, created_at: new Date(row.createdAt).toISOString() }
 }
 
 /** Gateway admins only: a team-admin administers the one team it belongs to. */
@@ -40,10 +42,10 @@ export async function allTeams(db: GatewayDb, actor: Actor): Promise<PublicTeam[
   return (isGatewayAdmin(actor) ? teams : teams.filter((t) => t.id === own)).map(publicTeam)
 }
 
-export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown; on_hosted_budget_exhausted?: unknown }): Promise<OpResult<PublicTeam>> {
+export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown; on_hosted_budget_exhausted?: unknown; default_deadline_ms?: unknown }): Promise<OpResult<PublicTeam>> {
   const row = await teamInScope(db, actor, team)
   if (!row) return { ok: false, ...teamNotFound(team) }
-  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: HostedBudgetExhausted } = {}
+  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: HostedBudgetExhausted; defaultDeadlineMs?: number | null } = {}
   if (patch.backend_mode !== undefined) {
     if (patch.backend_mode !== null && !(BACKEND_MODES as readonly unknown[]).includes(patch.backend_mode)) {
       return fail(400, 'invalid_backend_mode', `backend_mode must be one of ${BACKEND_MODES.join(', ')} (or null for the gateway default)`)
@@ -59,10 +61,15 @@ export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, 
     if (!onExhausted.ok) return onExhausted
     update.onHostedBudgetExhausted = onExhausted.value
   }
-  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode, allow_backend_override and/or on_hosted_budget_exhausted')
+  if (patch.default_deadline_ms !== undefined) {
+    const ms = patch.default_deadline_ms
+    if (ms !== null && !(typeof ms === 'number' && Number.isInteger(ms) && ms > 0)) return fail(400, 'invalid_request_error', 'default_deadline_ms must be a positive integer (milliseconds) or null')
+    update.defaultDeadlineMs = ms
+  }
+  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode, allow_backend_override, on_hosted_budget_exhausted and/or default_deadline_ms')
   const updated = await updateTeamRouting(db, row.id, update)
   if (!updated) return { ok: false, ...teamNotFound(team) }
-  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride, on_hosted_budget_exhausted: update.onHostedBudgetExhausted }
+  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride, on_hosted_budget_exhausted: update.onHostedBudgetExhausted, default_deadline_ms: update.defaultDeadlineMs }
   await audit(db, actor, { teamId: row.id, action: 'team.update', target: row.id, details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })
   return ok(publicTeam(updated))
 }

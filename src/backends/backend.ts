@@ -1,4 +1,5 @@
 import type { BackendName } from '../routing/plan.js'
+import type { HostTelemetry } from '../routing/predict-latency.js'
 
 /** What a backend sends upstream: always a JSON POST. */
 export interface UpstreamInit {
@@ -39,4 +40,6 @@ export interface Backend {
   send(req: BackendRequest): Promise<UpstreamResponse>
   /** Public model names this backend serves, for /v1/models. */
   modelIds(): string[]
+  /** The node-host pool only: what the host it would pick for `model` last reported (auto routing). */
+  telemetry?(model: string): HostTelemetry | null
 }

@@ -154,6 +154,18 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
       }
       throw new NoHostAvailable('no node-host available')
     },
+    telemetry(model) {
+      const h = candidates(model)[0]
+      if (!h?.state.health) return null
+      return {
+        host: h.entry.name,
+        slotsTotal: Math.max(1, h.state.health.slots.total),
+        occupied: h.state.occupied(),
+        prefillTokensPerSecond: h.state.health.prefillTokensPerSecond,
+        decodeTokensPerSecond: h.state.health.decodeTokensPerSecond,
+        latencyP50Ms: h.state.latencyP50(),
+      }
+    },
     modelIds() {
       const ids = new Set<string>()
       for (const h of hosts) for (const m of h.entry.models ?? opts.anyModelIds) ids.add(m)

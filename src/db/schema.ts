@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
-export const BACKEND_MODES = ['hosted', 'local', 'local-first', 'hosted-first'] as const
+/** 'auto': local when its predicted latency meets the request's deadline, hosted otherwise (src/routing/auto-route.ts). */
+export const BACKEND_MODES = ['hosted', 'local', 'local-first', 'hosted-first', 'auto'] as const
 export type BackendMode = (typeof BACKEND_MODES)[number]
 
 export const KEY_ROLES = ['admin', 'team-admin', 'member'] as const
@@ -18,6 +19,8 @@ export const teams = sqliteTable('teams', {
   allowBackendOverride: integer('allow_backend_override', { mode: 'boolean' }).notNull().default(true),
   /** When the team's hosted budget is spent: refuse (429 budget_exceeded) or send the request to local. */
   onHostedBudgetExhausted: text('on_hosted_budget_exhausted', { enum: ['refuse', 'local'] }).notNull().default('refuse'),
+  /** Deadline `auto` routing uses when a request sends no x-moe-deadline-ms; null = AUTO_DEFAULT_DEADLINE_MS. */
+  defaultDeadlineMs: integer('default_deadline_ms', { mode: 'number' }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('teams_name_unique').on(t.name)])
 
@@ -77,6 +80,10 @@ export const usage = sqliteTable('usage', {
   usageEstimated: integer('usage_estimated', { mode: 'boolean' }).notNull().default(false),
   /** The client went away before the response ended. */
   clientAborted: integer('client_aborted', { mode: 'boolean' }).notNull().default(false),
+  /** `auto` routing's predicted local latency; compare with latency_ms for the predictor's error. */
+  predictedLatencyMs: integer('predicted_latency_ms'),
+  /** Why the backend order was chosen, e.g. 'auto:local-meets-deadline'; null for fixed modes. */
+  routeReason: text('route_reason'),
 }, (t) => [index('usage_team_time_idx').on(t.teamId, t.createdAt), index('usage_key_time_idx').on(t.keyId, t.createdAt)])
 
 export type TeamRow = typeof teams.$inferSelect

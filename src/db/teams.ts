@@ -28,7 +28,7 @@ export async function listTeams(db: GatewayDb): Promise<TeamRow[]> {
 export async function updateTeamRouting(
   db: GatewayDb,
   id: string,
-  patch: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: 'refuse' | 'local' },
+  patch: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: 'refuse' | 'local'; defaultDeadlineMs?: number | null },
 ): Promise<TeamRow | undefined> {
   const [row] = await db.update(teams).set(patch).where(eq(teams.id, id)).returning()
   return row

@@ -12,6 +12,9 @@ export interface UsageTotals {
   completionTokens: number
   reasoningTokens: number
   costNanoUsd: number
+  /** Locally served 200s that `auto` routing predicted a latency for, and the sum of |actual - predicted|. */
+  predictedRequests: number
+  predictionAbsErrorMs: number
 }
 
 export interface UsageBreakdownRow extends UsageTotals {
@@ -23,6 +26,9 @@ export interface UsageBreakdownRow extends UsageTotals {
 
 const sumOf = (column: SQLWrapper) => sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number)
 
+// Only requests the prediction was about: served by local, completely.
+const PREDICTED = sql`${usage.predictedLatencyMs} is not null and ${usage.backend} = 'local' and ${usage.status} = 200`
+
 const TOTALS = {
   requests: sql<number>`count(*)`.mapWith(Number),
   failedRequests: sumOf(sql`case when ${usage.status} >= 400 then 1 else 0 end`),
@@ -32,6 +38,8 @@ const TOTALS = {
   completionTokens: sumOf(usage.completionTokens),
   reasoningTokens: sumOf(usage.reasoningTokens),
   costNanoUsd: sumOf(usage.costNanoUsd),
+  predictedRequests: sumOf(sql`case when ${PREDICTED} then 1 else 0 end`),
+  predictionAbsErrorMs: sumOf(sql`case when ${PREDICTED} then abs(${usage.latencyMs} - ${usage.predictedLatencyMs}) else 0 end`),
 }
 
 /**
@@ -54,6 +62,6 @@ export async function usageSummary(db: GatewayDb, filter: { teamId: string; keyI
       .groupBy(usage.requestedModel, usage.backend)
       .orderBy(usage.requestedModel, usage.backend),
   ])
-  const totals = totalRows[0] ?? { requests: 0, failedRequests: 0, promptTokens: 0, cacheHitTokens: 0, cacheMissTokens: 0, completionTokens: 0, reasoningTokens: 0, costNanoUsd: 0 }
+  const totals = totalRows[0] ?? { requests: 0, failedRequests: 0, promptTokens: 0, cacheHitTokens: 0, cacheMissTokens: 0, completionTokens: 0, reasoningTokens: 0, costNanoUsd: 0, predictedRequests: 0, predictionAbsErrorMs: 0 }
   return { totals, breakdown }
 }

@@ -30,6 +30,9 @@ export class UsageRecorder {
   private done = false
   requestedModel: string | null = null
   streamed = false
+  /** Set by auto routing before the request is sent. */
+  routeReason: string | null = null
+  predictedLatencyMs: number | null = null
   /** Runs after the row is recorded (budget settle, rate-limit adjust); kept alive with waitUntil on Workers. */
   afterFinish: ((row: UsageRow) => Promise<void>) | undefined
 
@@ -71,6 +74,8 @@ export class UsageRecorder {
       attempts: outcome.attempts ?? 0,
       usageEstimated: outcome.usageEstimated ?? false,
       clientAborted: outcome.clientAborted ?? false,
+      predictedLatencyMs: this.predictedLatencyMs,
+      routeReason: this.routeReason,
     }
     this.deps.sink.record(row, this.deps.waitUntil)
     if (this.afterFinish) {

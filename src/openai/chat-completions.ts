@@ -9,6 +9,7 @@ import type { UsageSink, WaitUntil } from '../metering/usage-sink.js'
 import { admitAll } from '../limits/admit.js'
 import type { RequestGuard } from '../limits/guard.js'
 import type { Logger } from '../log.js'
+import { applyAutoMode } from '../routing/auto-apply.js'
 import { planRoute, type BackendName } from '../routing/plan.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
 import { parseChatRequest, upstreamBody } from './chat-request.js'
@@ -63,12 +64,10 @@ export function chatCompletions(deps: ChatDeps) {
     recorder.requestedModel = request.model
     recorder.streamed = request.stream
 
-    const plan = planRoute({
-      mode: key.team?.backendMode ?? deps.config.defaultBackend,
-      override: c.req.header('x-moe-backend'),
-      allowOverride: key.team?.allowBackendOverride ?? false,
-      available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined },
-    })
+    const mode = key.team?.backendMode ?? deps.config.defaultBackend
+    const override = c.req.header('x-moe-backend')
+    const planned = planRoute({ mode, override, allowOverride: key.team?.allowBackendOverride ?? false, available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined } })
+    const plan = applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder })
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
     const admission = await admitAll(deps.guards, {
       requestId,

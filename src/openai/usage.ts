@@ -90,6 +90,11 @@ export function selfUsage(deps: UsageDeps) {
       totals: publicTotals(summary.totals),
       by_model_and_backend: summary.breakdown.map((row) => ({ model: row.model, backend: row.backend, ...publicTotals(row) })),
       budget: budget ? publicBudget(budget) : null,
+      // How far `auto` routing's local latency predictions were off, over the requests it predicted and local served.
+      latency_prediction: {
+        requests: summary.totals.predictedRequests,
+        mean_abs_error_ms: summary.totals.predictedRequests > 0 ? Math.round(summary.totals.predictionAbsErrorMs / summary.totals.predictedRequests) : null,
+      },
     })
   }
 }

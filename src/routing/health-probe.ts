@@ -20,6 +20,7 @@ function healthFrom(raw: unknown, atMs: number): HostHealth {
     slots: { total: num(slots.total), busy: num(slots.busy) },
     queue: { depth: num(queue.depth), max: num(queue.max) },
     decodeTokensPerSecond: typeof tps.decode === 'number' ? tps.decode : null,
+    prefillTokensPerSecond: typeof tps.prefill === 'number' ? tps.prefill : null,
     atMs,
   }
 }

@@ -6,6 +6,7 @@ export interface HostHealth {
   slots: { total: number; busy: number }
   queue: { depth: number; max: number }
   decodeTokensPerSecond: number | null
+  prefillTokensPerSecond: number | null
   atMs: number
   /** This process's requests in flight when the answer came: /health's busy count includes them. */
   ownInFlight?: number
@@ -64,10 +65,14 @@ export class HostState {
    * has in flight now (exact, where /health is up to a probe interval old), over the host's slots.
    */
   load(): number {
-    const total = Math.max(1, this.health?.slots.total ?? 1)
+    return this.occupied() / Math.max(1, this.health?.slots.total ?? 1)
+  }
+
+  /** Requests running or queued on the host: other processes' per the last /health, plus ours now. */
+  occupied(): number {
     const reported = this.health ? this.health.slots.busy + this.health.queue.depth : 0
     const others = Math.max(0, reported - (this.health?.ownInFlight ?? 0))
-    return (others + this.inFlight) / total
+    return others + this.inFlight
   }
 
   record(outcome: Outcome): void {

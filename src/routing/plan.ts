@@ -11,6 +11,8 @@ const ORDER: Record<BackendMode, BackendName[]> = {
   local: ['local'],
   'local-first': ['local', 'hosted'],
   'hosted-first': ['hosted', 'local'],
+  // Both, in an order src/routing/auto-route.ts settles per request.
+  auto: ['local', 'hosted'],
 }
 
 /**

@@ -48,6 +48,16 @@ describe('moe-gateway CLI', () => {
     expect(again.err).toContain('key_already_revoked')
   })
 
+  it("sets and clears a team's auto deadline", async () => {
+    const team = uniqueName('cli')
+    const flags = ['--url', gw.url, '--admin-key', ADMIN_KEY]
+    expect((await cli(['teams', 'create', team, ...flags])).code).toBe(0)
+    expect((await cli(['teams', 'set-backend', team, 'auto', ...flags])).out).toContain('backend auto')
+    expect((await cli(['teams', 'set-deadline', team, '20000', ...flags])).out).toContain('auto deadline 20000 ms')
+    expect((await cli(['teams', 'set-deadline', team, 'default', ...flags])).out).toContain('auto deadline gateway default')
+    expect((await cli(['teams', 'set-deadline', team, 'soon', ...flags])).code).toBe(2)
+  })
+
   it('explains bad usage and bad values instead of failing obscurely', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2)
     const bad = await cli(['teams', 'set-backend', 'x', 'lokal', '--url', gw.url, '--admin-key', ADMIN_KEY])
