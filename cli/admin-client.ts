@@ -38,7 +38,7 @@ export interface KeyUpdateInput {
 export interface AdminClient {
   createTeam(name: string): Promise<OpResult<PublicTeam>>
   listTeams(): Promise<OpResult<PublicTeam[]>>
-  setTeam(team: string, patch: { backend_mode?: string | null; allow_backend_override?: boolean; default_deadline_ms?: number | null }): Promise<OpResult<PublicTeam>>
+  setTeam(team: string, patch: { backend_mode?: string | null; allow_backend_override?: boolean; default_deadline_ms?: number | null; hosted_disabled?: boolean }): Promise<OpResult<PublicTeam>>
   createKey(input: KeyCreateInput): Promise<OpResult<PublicKey & { key: string }>>
   listKeys(team?: string): Promise<OpResult<PublicKey[]>>
   revokeKey(id: string): Promise<OpResult<unknown>>

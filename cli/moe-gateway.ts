@@ -18,6 +18,7 @@ const USAGE = `Usage: moe-gateway <command> [options]
   teams list
   teams set-backend <team> <hosted|local|local-first|hosted-first|auto|default> [--allow-override | --no-allow-override]
   teams set-deadline <team> <ms|default>   auto mode's deadline for requests without x-moe-deadline-ms
+  teams enable-hosted <team>               turn hosted back on after a DeepSeek 402 turned it off
   keys create --team <team> --name <name> [--role member|team-admin] [--expires <ISO date>]
               [--models <a,b>] [--backends <local,hosted>]
   keys create --role admin --name <name>        a gateway-wide admin key
@@ -82,6 +83,9 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
         if (ms !== null && !(Number.isInteger(ms) && ms > 0)) break
         return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, { default_deadline_ms: ms }), (t) => io.out(`team ${t.name}: auto deadline ${t.default_deadline_ms === null ? 'gateway default' : `${t.default_deadline_ms} ms`}`)))
       }
+      case 'teams enable-hosted':
+        if (!rest[0]) break
+        return await withClient(args, io.env, async (c) => print(await c.setTeam(rest[0]!, { hosted_disabled: false }), (t) => io.out(`team ${t.name}: hosted ${t.hosted_disabled_at === null ? 'on' : `off since ${t.hosted_disabled_at}`}`)))
       case 'keys create': {
         const input = keyCreateInput(args)
         return await withClient(args, io.env, async (c) =>

@@ -8,6 +8,8 @@ import { observedBackend, OutcomeWindow } from './routing/health-outcomes.js'
 import { dbHostStateStore } from './routing/host-state-store.js'
 import { keyRestrictionsGuard } from './auth/key-restrictions.js'
 import { KeyVerifier } from './auth/key-verifier.js'
+import { hostedBalanceAvailable } from './backends/hosted-balance.js'
+import { HostedSwitch } from './routing/hosted-switch.js'
 import { LastUsedTracker } from './auth/last-used.js'
 import { requestId, requireApiKey } from './auth/middleware.js'
 import { requireRole } from './auth/roles.js'
@@ -91,7 +93,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.use('/v1/*', requireApiKey({ keys, lastUsed }))
   app.get('/v1/models', listModels(backends))
   app.get('/v1/usage', selfUsage({ db: deps.db, now, budgetStatus: (scope, scopeId, atMs) => budgetStatusFor(deps.db, scope, scopeId, atMs) }))
-  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log }))
+  const hosted = deps.config.hosted
+  const hostedSwitch = new HostedSwitch({
+    db: deps.db,
+    now,
+    balanceAvailable: hosted ? () => hostedBalanceAvailable((url, init) => fetch(url, init), hosted.baseUrl, hosted.apiKey) : undefined,
+    checkIntervalMs: deps.config.hostedBalanceCheckMs,
+    forgetTeam: (teamId) => keys.forget({ teamId }),
+    log,
+  })
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log, hostedSwitch }))
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))

@@ -17,6 +17,8 @@ export interface GatewayConfig {
   routing: { probeIntervalMs: number; breakerFailures: number; breakerCooldownMs: number }
   /** `auto` mode's deadline and completion-length defaults (AUTO_DEFAULT_DEADLINE_MS, AUTO_COMPLETION_TOKENS). */
   auto: AutoConfig
+  /** How often, at most, DeepSeek's balance is checked for teams whose hosted a 402 turned off. */
+  hostedBalanceCheckMs: number
   /** Public model names the node-host serves, listed in /v1/models (LOCAL_MODELS, comma-separated). */
   localModelIds: string[]
   /** An operator-provided admin key (compared by hash, never stored). */
@@ -72,6 +74,7 @@ export function parseConfig(env: EnvVars): GatewayConfig {
       breakerFailures: positiveInt(env, 'BREAKER_FAILURES', 3),
       breakerCooldownMs: positiveInt(env, 'BREAKER_COOLDOWN_MS', 10_000),
     },
+    hostedBalanceCheckMs: positiveInt(env, 'HOSTED_BALANCE_CHECK_MS', 60_000),
     auto: { defaultDeadlineMs: positiveInt(env, 'AUTO_DEFAULT_DEADLINE_MS', 30_000), ...parseCompletionTokens(env.AUTO_COMPLETION_TOKENS) },
     localModelIds: (env.LOCAL_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     adminKey: env.ADMIN_KEY || undefined,

@@ -17,11 +17,14 @@ export interface PublicTeam {
   on_hosted_budget_exhausted: 'refuse' | 'local'
   /** `auto` routing's deadline for requests without x-moe-deadline-ms; null = the gateway's. */
   default_deadline_ms: number | null
+  /** When a DeepSeek 402 (or an admin) turned hosted off for the team; null while it is on. */
+  hosted_disabled_at: string | null
+  hosted_disabled_reason: string | null
   created_at: string
 }
 
 export function publicTeam(row: TeamRow): PublicTeam {
-  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, on_hosted_budget_exhausted: row.onHostedBudgetExhausted, default_deadline_ms: row.defaultDeadlineMs, created_at: new Date(row.createdAt).toISOString() }
+  return { id: row.id, name: row.name, backend_mode: row.backendMode, allow_backend_override: row.allowBackendOverride, on_hosted_budget_exhausted: row.onHostedBudgetExhausted, default_deadline_ms: row.defaultDeadlineMs, hosted_disabled_at: row.hostedDisabledAt === null ? null : new Date(row.hostedDisabledAt).toISOString(), hosted_disabled_reason: row.hostedDisabledReason, created_at: new Date(row.createdAt).toISOString() }
 }
 
 /** Gateway admins only: a team-admin administers the one team it belongs to. */
@@ -42,10 +45,10 @@ export async function allTeams(db: GatewayDb, actor: Actor): Promise<PublicTeam[
   return (isGatewayAdmin(actor) ? teams : teams.filter((t) => t.id === own)).map(publicTeam)
 }
 
-export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown; on_hosted_budget_exhausted?: unknown; default_deadline_ms?: unknown }): Promise<OpResult<PublicTeam>> {
+export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, patch: { backend_mode?: unknown; allow_backend_override?: unknown; on_hosted_budget_exhausted?: unknown; default_deadline_ms?: unknown; hosted_disabled?: unknown }): Promise<OpResult<PublicTeam>> {
   const row = await teamInScope(db, actor, team)
   if (!row) return { ok: false, ...teamNotFound(team) }
-  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: HostedBudgetExhausted; defaultDeadlineMs?: number | null } = {}
+  const update: { backendMode?: BackendMode | null; allowBackendOverride?: boolean; onHostedBudgetExhausted?: HostedBudgetExhausted; defaultDeadlineMs?: number | null; hostedDisabledAt?: number | null; hostedDisabledReason?: string | null } = {}
   if (patch.backend_mode !== undefined) {
     if (patch.backend_mode !== null && !(BACKEND_MODES as readonly unknown[]).includes(patch.backend_mode)) {
       return fail(400, 'invalid_backend_mode', `backend_mode must be one of ${BACKEND_MODES.join(', ')} (or null for the gateway default)`)
@@ -66,10 +69,18 @@ export async function setTeamRouting(db: GatewayDb, actor: Actor, team: string, 
     if (ms !== null && !(typeof ms === 'number' && Number.isInteger(ms) && ms > 0)) return fail(400, 'invalid_request_error', 'default_deadline_ms must be a positive integer (milliseconds) or null')
     update.defaultDeadlineMs = ms
   }
-  if (Object.keys(update).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode, allow_backend_override, on_hosted_budget_exhausted and/or default_deadline_ms')
+  if (patch.hosted_disabled !== undefined) {
+    if (typeof patch.hosted_disabled !== 'boolean') return fail(400, 'invalid_request_error', 'hosted_disabled must be a boolean (false turns hosted back on after a DeepSeek 402)')
+    // Turning it off by hand keeps an earlier 402's time and reason.
+    if (!patch.hosted_disabled) Object.assign(update, { hostedDisabledAt: null, hostedDisabledReason: null })
+    else if (row.hostedDisabledAt === null) Object.assign(update, { hostedDisabledAt: Date.now(), hostedDisabledReason: 'admin' })
+  }
+  if (Object.keys(update).length === 0 && patch.hosted_disabled === undefined) return fail(400, 'invalid_request_error', 'Nothing to change: send backend_mode, allow_backend_override, on_hosted_budget_exhausted, default_deadline_ms and/or hosted_disabled')
+  if (Object.keys(update).length === 0) return ok(publicTeam(row))
   const updated = await updateTeamRouting(db, row.id, update)
   if (!updated) return { ok: false, ...teamNotFound(team) }
-  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride, on_hosted_budget_exhausted: update.onHostedBudgetExhausted, default_deadline_ms: update.defaultDeadlineMs }
+  const hostedChange = update.hostedDisabledAt === undefined ? undefined : { hosted_disabled: update.hostedDisabledAt !== null, ...(row.hostedDisabledAt !== null ? { was_disabled_at: row.hostedDisabledAt, was_reason: row.hostedDisabledReason } : {}) }
+  const details = { backend_mode: update.backendMode, allow_backend_override: update.allowBackendOverride, on_hosted_budget_exhausted: update.onHostedBudgetExhausted, default_deadline_ms: update.defaultDeadlineMs, ...hostedChange }
   await audit(db, actor, { teamId: row.id, action: 'team.update', target: row.id, details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })
   return ok(publicTeam(updated))
 }

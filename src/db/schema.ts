@@ -21,6 +21,9 @@ export const teams = sqliteTable('teams', {
   onHostedBudgetExhausted: text('on_hosted_budget_exhausted', { enum: ['refuse', 'local'] }).notNull().default('refuse'),
   /** Deadline `auto` routing uses when a request sends no x-moe-deadline-ms; null = AUTO_DEFAULT_DEADLINE_MS. */
   defaultDeadlineMs: integer('default_deadline_ms', { mode: 'number' }),
+  /** Set when DeepSeek answered 402 (balance spent): hosted is skipped until an admin or a balance check clears it. */
+  hostedDisabledAt: integer('hosted_disabled_at', { mode: 'number' }),
+  hostedDisabledReason: text('hosted_disabled_reason'),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('teams_name_unique').on(t.name)])
 

@@ -10,6 +10,7 @@ import { admitAll } from '../limits/admit.js'
 import type { RequestGuard } from '../limits/guard.js'
 import type { Logger } from '../log.js'
 import { applyAutoMode } from '../routing/auto-apply.js'
+import type { HostedSwitch } from '../routing/hosted-switch.js'
 import { planRoute, type BackendName } from '../routing/plan.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
 import { parseChatRequest, upstreamBody } from './chat-request.js'
@@ -27,6 +28,8 @@ export interface ChatDeps {
   /** Rate limits, budgets, key restrictions: run after parsing, before any upstream call. */
   guards: readonly RequestGuard[]
   log: Logger
+  /** Skips hosted for teams a DeepSeek 402 switched it off for. */
+  hostedSwitch: HostedSwitch
 }
 
 // Template tokens a chat format adds per message (role markers, separators), generously.
@@ -67,7 +70,7 @@ export function chatCompletions(deps: ChatDeps) {
     const mode = key.team?.backendMode ?? deps.config.defaultBackend
     const override = c.req.header('x-moe-backend')
     const planned = planRoute({ mode, override, allowOverride: key.team?.allowBackendOverride ?? false, available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined } })
-    const plan = applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder })
+    const plan = await deps.hostedSwitch.apply(applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder }), key.team, recorder)
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
     const admission = await admitAll(deps.guards, {
       requestId,
@@ -100,6 +103,7 @@ export function chatCompletions(deps: ChatDeps) {
       clientSignal: c.req.raw.signal,
       timeoutMs: request.stream ? deps.config.firstByteTimeoutMs : deps.config.responseTimeoutMs,
     })
+    await deps.hostedSwitch.observe(key.teamId, result)
     const routing = {
       backend: result.backend?.name ?? null,
       backendHost: result.kind === 'served' ? result.response.headers.get('x-moe-pool-host') : null,

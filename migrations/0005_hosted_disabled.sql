@@ -1,0 +1,2 @@
+ALTER TABLE `teams` ADD `hosted_disabled_at` integer;--> statement-breakpoint
+ALTER TABLE `teams` ADD `hosted_disabled_reason` text;
