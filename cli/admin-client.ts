@@ -25,6 +25,7 @@ export interface KeyCreateInput {
   expires_at?: string
   allowed_models?: string[] | null
   allowed_backends?: string[] | null
+  backend_mode?: string | null
 }
 
 export interface KeyUpdateInput {
@@ -32,6 +33,7 @@ export interface KeyUpdateInput {
   expires_at?: string | null
   allowed_models?: string[] | null
   allowed_backends?: string[] | null
+  backend_mode?: string | null
 }
 
 /** The admin operations the CLI needs, either on the database directly or through a running gateway. */

@@ -17,7 +17,14 @@ export function keyCreateInput(args: ParsedArgs): KeyCreateInput {
     expires_at: stringFlag(args, 'expires'),
     allowed_models: listFlag(args, 'models'),
     allowed_backends: listFlag(args, 'backends'),
+    backend_mode: backendModeFlag(args),
   }
+}
+
+/** `--backend-mode <mode>`; `team` -> null (the team's mode); absent -> undefined. */
+function backendModeFlag(args: ParsedArgs): string | null | undefined {
+  const raw = stringFlag(args, 'backend-mode')
+  return raw === 'team' ? null : raw
 }
 
 /** `--expires never` clears the expiry. */
@@ -28,6 +35,7 @@ export function keyUpdateInput(args: ParsedArgs): KeyUpdateInput {
     expires_at: expires === 'never' ? null : expires,
     allowed_models: listFlag(args, 'models'),
     allowed_backends: listFlag(args, 'backends'),
+    backend_mode: backendModeFlag(args),
   }
 }
 

@@ -20,10 +20,10 @@ const USAGE = `Usage: moe-gateway <command> [options]
   teams set-deadline <team> <ms|default>   auto mode's deadline for requests without x-moe-deadline-ms
   teams enable-hosted <team>               turn hosted back on after a DeepSeek 402 turned it off
   keys create --team <team> --name <name> [--role member|team-admin] [--expires <ISO date>]
-              [--models <a,b>] [--backends <local,hosted>]
+              [--models <a,b>] [--backends <local,hosted>] [--backend-mode <mode>]
   keys create --role admin --name <name>        a gateway-wide admin key
   keys list [--team <team>]
-  keys update <key id> [--name <name>] [--expires <ISO date>|never] [--models <a,b>|any] [--backends <local,hosted>|any]
+  keys update <key id> [--name <name>] [--expires <ISO date>|never] [--models <a,b>|any] [--backends <local,hosted>|any] [--backend-mode <mode>|team]
   keys rotate <key id> [--grace <seconds, default 3600>] [--expires <ISO date>]
                                                  a new key; the old one works until the grace period ends
   keys revoke <key id>

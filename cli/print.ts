@@ -14,7 +14,7 @@ export function printTeams(teams: PublicTeam[], out: (line: string) => void): vo
 export function printKeys(keys: PublicKey[], out: (line: string) => void): void {
   if (keys.length === 0) return out('no keys')
   const state = (k: PublicKey) => (k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : k.replaced_by ? `rotated, until ${k.expires_at}` : 'active')
-  const limits = (k: PublicKey) => [k.allowed_models && `models ${k.allowed_models.join(',')}`, k.allowed_backends && `backends ${k.allowed_backends.join(',')}`].filter(Boolean).join('; ') || '-'
+  const limits = (k: PublicKey) => [k.allowed_models && `models ${k.allowed_models.join(',')}`, k.allowed_backends && `backends ${k.allowed_backends.join(',')}`, k.backend_mode && `mode ${k.backend_mode}`].filter(Boolean).join('; ') || '-'
   table([['ID', 'PREFIX', 'NAME', 'TEAM', 'ROLE', 'STATE', 'LIMITS', 'LAST USED', 'CREATED'], ...keys.map((k) => [k.id, `${k.prefix}…`, k.name, k.team ?? '-', k.role, state(k), limits(k), k.last_used_at ?? 'never', k.created_at])], out)
 }
 

@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/roles.js'
+import { BACKEND_MODES, type BackendMode } from '../db/schema.js'
 import type { BackendName } from '../routing/plan.js'
 import { fail, ok, type OpResult } from './op-result.js'
 
@@ -31,6 +32,13 @@ export function parseAllowedBackends(value: unknown): OpResult<BackendName[] | n
   const valid = Array.isArray(value) && value.length > 0 && value.every((b) => (BACKENDS as readonly unknown[]).includes(b))
   if (!valid) return fail(400, 'invalid_allowed_backends', `allowed_backends must be a non-empty array of ${BACKENDS.join(', ')}, or null for any backend`)
   return ok([...new Set(value as BackendName[])])
+}
+
+/** A key's own routing mode; null = its team's. */
+export function parseKeyBackendMode(value: unknown): OpResult<BackendMode | null | undefined> {
+  if (value === undefined || value === null) return ok(value)
+  if (!(BACKEND_MODES as readonly unknown[]).includes(value)) return fail(400, 'invalid_backend_mode', `backend_mode must be one of ${BACKEND_MODES.join(', ')}, or null for the team's`)
+  return ok(value as BackendMode)
 }
 
 export function parseGraceSeconds(value: unknown): OpResult<number> {

@@ -5,7 +5,7 @@ import { insertKey, listKeys, revokeKey, updateKey } from '../db/keys.js'
 import { KEY_ROLES, type ApiKeyRow, type KeyRole, type TeamRow } from '../db/schema.js'
 import { findTeamById, listTeams } from '../db/teams.js'
 import { audit } from './audit.js'
-import { notWiderThanActor, parseAllowedBackends, parseAllowedModels, parseExpiry } from './key-input.js'
+import { notWiderThanActor, parseAllowedBackends, parseAllowedModels, parseExpiry, parseKeyBackendMode } from './key-input.js'
 import { fail, iso, ok, type OpResult } from './op-result.js'
 
 export interface PublicKey {
@@ -21,6 +21,8 @@ export interface PublicKey {
   last_used_at: string | null
   allowed_models: string[] | null
   allowed_backends: string[] | null
+  /** The key's routing mode over its team's; null = the team's. */
+  backend_mode: string | null
   /** Set once the key was rotated: the key that replaces it (this one works until expires_at). */
   replaced_by: string | null
 }
@@ -39,6 +41,7 @@ export function publicKey(row: ApiKeyRow, teamName: string | null): PublicKey {
     last_used_at: iso(row.lastUsedAt),
     allowed_models: row.allowedModels ?? null,
     allowed_backends: row.allowedBackends ?? null,
+    backend_mode: row.backendMode,
     replaced_by: row.replacedBy,
   }
 }
@@ -48,7 +51,7 @@ export async function teamNameOf(db: GatewayDb, teamId: string | null): Promise<
 }
 
 /** What an audit entry says about a key: never the key or its hash. */
-export const keyDetails = (k: PublicKey) => ({ name: k.name, prefix: k.prefix, role: k.role, expires_at: k.expires_at, allowed_models: k.allowed_models, allowed_backends: k.allowed_backends })
+export const keyDetails = (k: PublicKey) => ({ name: k.name, prefix: k.prefix, role: k.role, expires_at: k.expires_at, allowed_models: k.allowed_models, allowed_backends: k.allowed_backends, backend_mode: k.backend_mode })
 
 export interface CreateKeyInput {
   team?: unknown
@@ -57,6 +60,7 @@ export interface CreateKeyInput {
   expires_at?: unknown
   allowed_models?: unknown
   allowed_backends?: unknown
+  backend_mode?: unknown
 }
 
 /**
@@ -74,6 +78,8 @@ export async function createKey(db: GatewayDb, actor: Actor, input: CreateKeyInp
   if (!models.ok) return models
   const backends = parseAllowedBackends(input.allowed_backends)
   if (!backends.ok) return backends
+  const mode = parseKeyBackendMode(input.backend_mode)
+  if (!mode.ok) return mode
   let team: TeamRow | undefined
   if (role === 'admin') {
     if (input.team !== undefined && input.team !== null) return fail(400, 'invalid_role', 'admin keys are gateway-wide: omit team')
@@ -88,7 +94,7 @@ export async function createKey(db: GatewayDb, actor: Actor, input: CreateKeyInp
   const allowedBackends = backends.value === undefined ? (actor.allowedBackends ? [...actor.allowedBackends] : null) : backends.value
   const within = notWiderThanActor(actor, { models: allowedModels, backends: allowedBackends })
   if (!within.ok) return within
-  const created = await insertKey(db, { teamId: team?.id ?? null, name: input.name, role: role as KeyRole, expiresAt: expiry.value ?? null, allowedModels, allowedBackends })
+  const created = await insertKey(db, { teamId: team?.id ?? null, name: input.name, role: role as KeyRole, expiresAt: expiry.value ?? null, allowedModels, allowedBackends, backendMode: mode.value ?? null })
   const value = { ...publicKey(created.row, team?.name ?? null), key: created.key }
   await audit(db, actor, { teamId: team?.id ?? null, action: 'key.create', target: value.id, details: keyDetails(value) })
   return ok(value)
@@ -123,6 +129,7 @@ export interface UpdateKeyInput {
   expires_at?: unknown
   allowed_models?: unknown
   allowed_backends?: unknown
+  backend_mode?: unknown
   role?: unknown
 }
 
@@ -139,6 +146,8 @@ export async function updateKeySettings(db: GatewayDb, actor: Actor, id: string,
   if (!models.ok) return models
   const backends = parseAllowedBackends(input.allowed_backends)
   if (!backends.ok) return backends
+  const mode = parseKeyBackendMode(input.backend_mode)
+  if (!mode.ok) return mode
   const within = notWiderThanActor(actor, { models: models.value === undefined ? actor.allowedModels : models.value, backends: backends.value === undefined ? actor.allowedBackends : backends.value })
   if (!within.ok) return within
   const patch = {
@@ -146,8 +155,9 @@ export async function updateKeySettings(db: GatewayDb, actor: Actor, id: string,
     ...(input.expires_at !== undefined ? { expiresAt: expiry.value ?? null } : {}),
     ...(models.value !== undefined ? { allowedModels: models.value } : {}),
     ...(backends.value !== undefined ? { allowedBackends: backends.value } : {}),
+    ...(mode.value !== undefined ? { backendMode: mode.value } : {}),
   }
-  if (Object.keys(patch).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send name, expires_at, allowed_models and/or allowed_backends')
+  if (Object.keys(patch).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send name, expires_at, allowed_models, allowed_backends and/or backend_mode')
   const updated = await updateKey(db, id, patch)
   if (!updated) return { ok: false, ...keyNotFound(id) }
   const value = publicKey(updated, await teamNameOf(db, updated.teamId))

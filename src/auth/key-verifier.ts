@@ -1,6 +1,6 @@
 import type { GatewayDb } from '../db/client.js'
 import { findKeyByHash } from '../db/keys.js'
-import type { KeyRole, TeamRow } from '../db/schema.js'
+import type { BackendMode, KeyRole, TeamRow } from '../db/schema.js'
 import { findTeamById } from '../db/teams.js'
 import type { BackendName } from '../routing/plan.js'
 import { constantTimeEqual } from './constant-time.js'
@@ -18,6 +18,8 @@ export interface VerifiedKey {
   allowedModels: readonly string[] | null
   /** Backends this key may use; null = any. */
   allowedBackends: readonly BackendName[] | null
+  /** This key's routing mode, over its team's; null = the team's. */
+  backendMode: BackendMode | null
 }
 
 interface CacheEntry {
@@ -86,6 +88,7 @@ export class KeyVerifier {
         expiresAt: row.expiresAt,
         allowedModels: row.allowedModels ?? null,
         allowedBackends: (row.allowedBackends as BackendName[] | null) ?? null,
+        backendMode: row.backendMode,
       }
     }
     const entry = { key, expiresAtMs: now + (key ? this.opts.ttlMs : Math.min(NEGATIVE_TTL_MS, this.opts.ttlMs)) }
@@ -102,4 +105,4 @@ export class KeyVerifier {
 export const OPERATOR_ADMIN_KEY_ID = 'admin_env'
 
 /** The operator's ADMIN_KEY: gateway-wide admin, in no team. */
-const OPERATOR_ADMIN: VerifiedKey = { id: OPERATOR_ADMIN_KEY_ID, name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null, allowedModels: null, allowedBackends: null }
+const OPERATOR_ADMIN: VerifiedKey = { id: OPERATOR_ADMIN_KEY_ID, name: 'ADMIN_KEY', role: 'admin', teamId: null, team: undefined, expiresAt: null, allowedModels: null, allowedBackends: null, backendMode: null }

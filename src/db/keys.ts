@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { displayPrefix, generateApiKey, hashApiKey } from '../auth/key-material.js'
 import type { GatewayDb } from './client.js'
-import { apiKeys, type ApiKeyRow, type KeyRole } from './schema.js'
+import { apiKeys, type ApiKeyRow, type BackendMode, type KeyRole } from './schema.js'
 
 export interface CreatedKey {
   row: ApiKeyRow
@@ -13,7 +13,7 @@ export interface CreatedKey {
 export interface KeyRestrictions {
   allowedModels?: string[] | null
   allowedBackends?: string[] | null
-  backendMode?: string | null
+  backendMode?: BackendMode | null
 }
 
 export const newKeyId = () => `key_${crypto.randomUUID()}`
@@ -77,7 +77,7 @@ export async function hasAdminKey(db: GatewayDb): Promise<boolean> {
 export async function updateKey(
   db: GatewayDb,
   id: string,
-  patch: { name?: string; expiresAt?: number | null; allowedModels?: string[] | null; allowedBackends?: string[] | null },
+  patch: { name?: string; expiresAt?: number | null; allowedModels?: string[] | null; allowedBackends?: string[] | null; backendMode?: BackendMode | null },
 ): Promise<ApiKeyRow | undefined> {
   const [row] = await db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning()
   return row

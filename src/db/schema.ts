@@ -47,7 +47,7 @@ export const apiKeys = sqliteTable('api_keys', {
   /** JSON array of backends ('local' | 'hosted') this key may use; null = any. */
   allowedBackends: text('allowed_backends', { mode: 'json' }).$type<string[]>(),
   /** A per-key routing mode over the team's; null = the team's. */
-  backendMode: text('backend_mode'),
+  backendMode: text('backend_mode', { enum: BACKEND_MODES }),
   /** Set on the old key when it is rotated; it keeps working until its expires_at (the grace period). */
   replacedBy: text('replaced_by'),
 }, (t) => [uniqueIndex('api_keys_hash_unique').on(t.hash), index('api_keys_team_idx').on(t.teamId)])
