@@ -10,6 +10,8 @@ import { keyRestrictionsGuard } from './auth/key-restrictions.js'
 import { KeyVerifier } from './auth/key-verifier.js'
 import { hostedBalanceAvailable } from './backends/hosted-balance.js'
 import { HostedSwitch } from './routing/hosted-switch.js'
+import { AliasBook } from './routing/model-aliases.js'
+import { listModelAliases } from './db/model-aliases.js'
 import { LastUsedTracker } from './auth/last-used.js'
 import { requestId, requireApiKey } from './auth/middleware.js'
 import { requireRole } from './auth/roles.js'
@@ -91,7 +93,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/health', (c) => c.json({ status: 'ok', backends: Object.keys(backends) }))
 
   app.use('/v1/*', requireApiKey({ keys, lastUsed }))
-  app.get('/v1/models', listModels(backends))
+  // Aliases change rarely; a few seconds' staleness in other processes saves a read per request.
+  const aliases = new AliasBook({ load: () => listModelAliases(deps.db), ttlMs: 5000, now, log })
+  app.get('/v1/models', listModels(backends, aliases))
   app.get('/v1/usage', selfUsage({ db: deps.db, now, budgetStatus: (scope, scopeId, atMs) => budgetStatusFor(deps.db, scope, scopeId, atMs) }))
   const hosted = deps.config.hosted
   const hostedSwitch = new HostedSwitch({
@@ -102,11 +106,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     forgetTeam: (teamId) => keys.forget({ teamId }),
     log,
   })
-  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log, hostedSwitch }))
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log, hostedSwitch, aliases }))
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))
-  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health: healthReporter({ pool, hosted: hostedOutcomes }) }))
+  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health: healthReporter({ pool, hosted: hostedOutcomes }), aliases }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {

@@ -6,6 +6,7 @@ import { rateLimitRoutes } from './rate-limits.js'
 import type { BudgetLookup } from '../limits/budget-cache.js'
 import { budgetRoutes } from './budget-routes.js'
 import { adminHealthRoutes, type AdminHealthBody } from './health.js'
+import { modelAliasRoutes } from './model-aliases.js'
 import { answer, badJson, jsonBody, optionalJsonBody } from './http.js'
 import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKey, setTeamRouting, updateKeySettings } from './operations.js'
 
@@ -15,10 +16,11 @@ import { allTeams, auditEntries, createKey, createTeam, keysOf, revoke, rotateKe
  * Changes made here drop the affected cache entries at once in this process;
  * other processes see them within the key cache TTL.
  */
-export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier; rateLimits: { forget(match: { keyId?: string; teamId?: string }): void }; budgets?: BudgetLookup; health?: () => AdminHealthBody }): Hono<GatewayEnv> {
+export function adminRoutes(deps: { db: GatewayDb; keys: KeyVerifier; rateLimits: { forget(match: { keyId?: string; teamId?: string }): void }; budgets?: BudgetLookup; health?: () => AdminHealthBody; aliases?: { forget(): void } }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>()
   app.route('/budgets', budgetRoutes({ db: deps.db, lookup: deps.budgets }))
   if (deps.health) app.route('/health', adminHealthRoutes(deps.health))
+  app.route('/models/aliases', modelAliasRoutes({ db: deps.db, forget: () => deps.aliases?.forget(), now: () => Date.now() }))
   const { db } = deps
 
   app.post('/teams', async (c) => {

@@ -135,7 +135,8 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
   return {
     name: 'local',
     prepare(body, model) {
-      if (hosts.some((h) => serves(h, model))) return { ok: true, body }
+      // The body names the model a node-host is asked for (an alias's local name, src/routing/model-aliases.ts).
+      if (hosts.some((h) => serves(h, model))) return { ok: true, body: { ...body, model } }
       return { ok: false, status: 404, code: 'model_not_found', message: `No node-host serves model "${model}"` }
     },
     async send(req) {

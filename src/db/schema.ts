@@ -184,3 +184,16 @@ export const backendState = sqliteTable('backend_state', {
   lastError: text('last_error'),
   updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
 })
+
+/** A public model name that maps to a different model name per backend (e.g. `deepseek-r1`). */
+export const modelAliases = sqliteTable('model_aliases', {
+  /** What clients send as `model`. */
+  alias: text('alias').primaryKey(),
+  /** What node-hosts are asked for; null = local does not serve the alias. */
+  localModel: text('local_model'),
+  /** The DeepSeek public name it maps to (then mapped as in src/routing/models.ts); null = hosted does not serve it. */
+  hostedModel: text('hosted_model'),
+  updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
+})
+
+export type ModelAliasRow = typeof modelAliases.$inferSelect

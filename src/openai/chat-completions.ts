@@ -11,6 +11,7 @@ import type { RequestGuard } from '../limits/guard.js'
 import type { Logger } from '../log.js'
 import { applyAutoMode } from '../routing/auto-apply.js'
 import type { HostedSwitch } from '../routing/hosted-switch.js'
+import { prepareAliased, type AliasBook } from '../routing/model-aliases.js'
 import { planRoute, type BackendName } from '../routing/plan.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
 import { parseChatRequest, upstreamBody } from './chat-request.js'
@@ -30,6 +31,8 @@ export interface ChatDeps {
   log: Logger
   /** Skips hosted for teams a DeepSeek 402 switched it off for. */
   hostedSwitch: HostedSwitch
+  /** Public model names that map to other names per backend (model_aliases). */
+  aliases: AliasBook
 }
 
 // Template tokens a chat format adds per message (role markers, separators), generously.
@@ -88,9 +91,10 @@ export function chatCompletions(deps: ChatDeps) {
 
     const order: Array<{ backend: Backend; body: Record<string, unknown> }> = []
     let refusal: { status: number; code: string; message: string } | undefined
+    const alias = (await deps.aliases.all()).get(request.model)
     for (const name of admission.order) {
       const backend = deps.backends[name]
-      const prepared = backend?.prepare(request.body, request.model)
+      const prepared = backend && prepareAliased(backend, request.body, request.model, alias)
       if (!backend || !prepared) continue
       if (prepared.ok) order.push({ backend, body: upstreamBody(request, prepared.body) })
       else refusal ??= prepared
