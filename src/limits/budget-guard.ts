@@ -41,7 +41,7 @@ export function budgetGuard(deps: BudgetGuardDeps): RequestGuard {
     const budgets = await deps.lookup.budgetsFor(teamId, req.key.id, req.nowMs)
     if (budgets.length === 0) return ADMIT
     const completionTokens = req.maxCompletionTokens ?? deps.config.defaultMaxTokens
-    const amount = worstCaseCostNanoUsd(deps.priceTable, req.model, new Date(req.nowMs), { promptTokensBound: req.promptTokensBound, completionTokens })
+    const amount = worstCaseCostNanoUsd(deps.priceTable, req.hostedModel ?? req.model, new Date(req.nowMs), { promptTokensBound: req.promptTokensBound, completionTokens })
     if (amount === 0) return ADMIT
 
     const held: Held[] = budgets.map((budget) => ({ budget, bounds: periodBounds(budget.period, budget.timeZone, req.nowMs), holdId: `hold_${crypto.randomUUID()}` }))

@@ -8,6 +8,8 @@ export interface AdmissionRequest {
   key: VerifiedKey
   /** The public model name the client asked for. */
   model: string
+  /** The hosted model name hosted would be asked for when it differs from `model` (a model alias); what budgets price. */
+  hostedModel?: string
   /** Backends in the order they would be tried. */
   order: BackendName[]
   /** Upper bound on prompt tokens: UTF-8 bytes of the message text plus per-message overhead. */

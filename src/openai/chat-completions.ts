@@ -75,10 +75,12 @@ export function chatCompletions(deps: ChatDeps) {
     const planned = planRoute({ mode, override, allowOverride: key.team?.allowBackendOverride ?? false, available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined } })
     const plan = await deps.hostedSwitch.apply(applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder }), key.team, recorder)
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
+    const alias = (await deps.aliases.all()).get(request.model)
     const admission = await admitAll(deps.guards, {
       requestId,
       key,
       model: request.model,
+      hostedModel: alias?.hostedModel ?? undefined,
       order: plan.order,
       // Every prompt token comes from the body's bytes (byte-level BPE never yields more tokens than bytes).
       promptTokensBound: read.bytes.byteLength + TEMPLATE_TOKENS_PER_MESSAGE * (request.body.messages as unknown[]).length,
@@ -91,7 +93,6 @@ export function chatCompletions(deps: ChatDeps) {
 
     const order: Array<{ backend: Backend; body: Record<string, unknown> }> = []
     let refusal: { status: number; code: string; message: string } | undefined
-    const alias = (await deps.aliases.all()).get(request.model)
     for (const name of admission.order) {
       const backend = deps.backends[name]
       const prepared = backend && prepareAliased(backend, request.body, request.model, alias)

@@ -74,6 +74,17 @@ describe('model aliases', () => {
     expect(lastHostedModel()).toBe('deepseek-flash')
   })
 
+  it("holds budget for an alias at its hosted model's price", async () => {
+    const alias = uniqueName('pro')
+    expect((await adminCall(gw, 'PUT', `/admin/models/aliases/${alias}`, { hosted_model: 'deepseek-v4-pro' })).status).toBe(200)
+    const { team, key } = await teamWithKey(gw, { mode: 'hosted' })
+    const budget = await adminCall(gw, 'PUT', '/admin/budgets', { team, period: 'month', limit_usd: '0.000001' })
+    expect(budget.status).toBe(200)
+    const res = await chat(gw, key, { model: alias })
+    expect(res.status).toBe(429)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('budget_exceeded')
+  })
+
   it('validates aliases and leaves them to gateway admins', async () => {
     expect((await adminCall(gw, 'PUT', '/admin/models/aliases/deepseek-flash', { local_model: 'x' })).status).toBe(400)
     expect((await adminCall(gw, 'PUT', `/admin/models/aliases/${uniqueName('a')}`, { hosted_model: 'gpt-4' })).status).toBe(400)
