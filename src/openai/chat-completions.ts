@@ -70,12 +70,12 @@ export function chatCompletions(deps: ChatDeps) {
     recorder.requestedModel = request.model
     recorder.streamed = request.stream
 
+    const alias = (await deps.aliases.all()).get(request.model)
     const mode = key.backendMode ?? key.team?.backendMode ?? deps.config.defaultBackend
     const override = c.req.header('x-moe-backend')
     const planned = planRoute({ mode, override, allowOverride: key.team?.allowBackendOverride ?? false, available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined } })
-    const plan = await deps.hostedSwitch.apply(applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder }), key.team, recorder)
+    const plan = await deps.hostedSwitch.apply(applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, localModel: alias?.localModel ?? request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder }), key.team, recorder)
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
-    const alias = (await deps.aliases.all()).get(request.model)
     const admission = await admitAll(deps.guards, {
       requestId,
       key,

@@ -16,6 +16,8 @@ export function applyAutoMode(
     config: AutoConfig
     bodyBytes: number
     model: string
+    /** What node-hosts are asked for: differs from `model` for a model alias. */
+    localModel: string
     maxTokens: number | undefined
     deadlineHeader: string | undefined
     teamDeadlineMs: number | null
@@ -25,7 +27,7 @@ export function applyAutoMode(
   if (!plan.ok || opts.mode !== 'auto' || opts.override !== undefined) return plan
   const decision = decideAuto({
     order: plan.order,
-    telemetry: opts.local?.telemetry?.(opts.model) ?? null,
+    telemetry: opts.local?.telemetry?.(opts.localModel) ?? null,
     bodyBytes: opts.bodyBytes,
     model: opts.model,
     maxTokens: opts.maxTokens,

@@ -3,7 +3,7 @@ import type { RunningGateway } from '../../src/node.js'
 import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
 import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
 import { waitFor } from '../support/net.js'
-import { adminCall, startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
+import { adminCall, startTestGateway, teamWithKey, uniqueName, usageRowsOf } from '../support/gateway.js'
 import { chat, hostReportOf, nodeHostsEnv } from './pool-support.js'
 
 // `auto` mode against fake node-hosts whose /health reports different loads and speeds.
@@ -95,6 +95,23 @@ describe('auto routing', () => {
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_deadline')
     const rows = await usageRowsOf(gw, teamId)
     expect(rows.map((r) => r.routeReason)).toEqual(['auto:local-meets-deadline', 'auto:hosted-local-too-slow', 'auto:local-meets-deadline', null])
+  })
+
+  it("predicts for the host that serves a model alias's local name", async () => {
+    const box = await startFakeNodeHost({ secret: SECRET })
+    fakes.push(box)
+    box.health = healthBody({ busy: 0, depth: 0, prefill: 2000, decode: 80 })
+    const { names: [name], value } = nodeHostsEnv([{ url: box.url, secret: SECRET, models: ['r1-distill.gguf'] }])
+    const gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '60000' } })
+    gateways.push(gw)
+    await waitFor(async () => (await hostReportOf(gw, name!)).decode_tokens_per_second === 80, 10_000, 'the probe')
+    const alias = uniqueName('r1')
+    expect((await adminCall(gw, 'PUT', `/admin/models/aliases/${alias}`, { local_model: 'r1-distill.gguf', hosted_model: 'deepseek-flash' })).status).toBe(200)
+    const { key, teamId } = await teamWithKey(gw, { mode: 'auto' })
+    const res = await chat(gw, key, { model: alias, max_tokens: 8 })
+    await res.text()
+    expect(res.headers.get('x-moe-backend')).toBe('local')
+    expect((await usageRowsOf(gw, teamId))[0]).toMatchObject({ routeReason: 'auto:local-meets-deadline' })
   })
 
   it('goes hosted-first when no host has reported a decode rate', async () => {
