@@ -9,10 +9,10 @@ import type { UsageSink, WaitUntil } from '../metering/usage-sink.js'
 import { admitAll } from '../limits/admit.js'
 import type { RequestGuard } from '../limits/guard.js'
 import type { Logger } from '../log.js'
-import { applyAutoMode } from '../routing/auto-apply.js'
 import type { HostedSwitch } from '../routing/hosted-switch.js'
 import { prepareAliased, type AliasBook } from '../routing/model-aliases.js'
-import { planRoute, type BackendName } from '../routing/plan.js'
+import type { BackendName } from '../routing/plan.js'
+import { routeRequest } from '../routing/route-request.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
 import { parseChatRequest, upstreamBody } from './chat-request.js'
 import { openAIErrorResponse } from './errors.js'
@@ -71,10 +71,16 @@ export function chatCompletions(deps: ChatDeps) {
     recorder.streamed = request.stream
 
     const alias = (await deps.aliases.all()).get(request.model)
-    const mode = key.backendMode ?? key.team?.backendMode ?? deps.config.defaultBackend
-    const override = c.req.header('x-moe-backend')
-    const planned = planRoute({ mode, override, allowOverride: key.team?.allowBackendOverride ?? false, available: { local: deps.backends.local !== undefined, hosted: deps.backends.hosted !== undefined } })
-    const plan = await deps.hostedSwitch.apply(applyAutoMode(planned, { mode, override, local: deps.backends.local, config: deps.config.auto, bodyBytes: read.bytes.byteLength, model: request.model, localModel: alias?.localModel ?? request.model, maxTokens: maxTokensOf(request.body), deadlineHeader: c.req.header('x-moe-deadline-ms'), teamDeadlineMs: key.team?.defaultDeadlineMs ?? null, recorder }), key.team, recorder)
+    const plan = await routeRequest(deps, {
+      key,
+      model: request.model,
+      alias,
+      bodyBytes: read.bytes.byteLength,
+      maxTokens: maxTokensOf(request.body),
+      overrideHeader: c.req.header('x-moe-backend'),
+      deadlineHeader: c.req.header('x-moe-deadline-ms'),
+      recorder,
+    })
     if (!plan.ok) return reject(plan.status, plan.code, plan.message)
     const admission = await admitAll(deps.guards, {
       requestId,
