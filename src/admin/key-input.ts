@@ -59,3 +59,24 @@ export function notWiderThanActor(actor: Actor, requested: { models: readonly st
   if (!within(actor.allowedBackends, requested.backends)) return fail(403, 'restriction_escalation', `Your key may use only the backends ${actor.allowedBackends?.join(', ')}; keys you manage cannot be allowed more`)
   return ok(true)
 }
+
+/** A key's settable restrictions, each undefined when absent (keep) or null (clear). */
+export interface KeySettings {
+  expiresAt: number | null | undefined
+  allowedModels: string[] | null | undefined
+  allowedBackends: BackendName[] | null | undefined
+  backendMode: BackendMode | null | undefined
+}
+
+/** Validates the settings shared by key creation and update; the first bad field answers. */
+export function parseKeySettings(input: { expires_at?: unknown; allowed_models?: unknown; allowed_backends?: unknown; backend_mode?: unknown }): OpResult<KeySettings> {
+  const expiry = parseExpiry(input.expires_at)
+  if (!expiry.ok) return expiry
+  const models = parseAllowedModels(input.allowed_models)
+  if (!models.ok) return models
+  const backends = parseAllowedBackends(input.allowed_backends)
+  if (!backends.ok) return backends
+  const mode = parseKeyBackendMode(input.backend_mode)
+  if (!mode.ok) return mode
+  return ok({ expiresAt: expiry.value, allowedModels: models.value, allowedBackends: backends.value, backendMode: mode.value })
+}

@@ -5,7 +5,7 @@ import { insertKey, listKeys, revokeKey, updateKey } from '../db/keys.js'
 import { KEY_ROLES, type ApiKeyRow, type KeyRole, type TeamRow } from '../db/schema.js'
 import { findTeamById, listTeams } from '../db/teams.js'
 import { audit } from './audit.js'
-import { notWiderThanActor, parseAllowedBackends, parseAllowedModels, parseExpiry, parseKeyBackendMode } from './key-input.js'
+import { notWiderThanActor, parseKeySettings } from './key-input.js'
 import { fail, iso, ok, type OpResult } from './op-result.js'
 
 export interface PublicKey {
@@ -72,14 +72,9 @@ export async function createKey(db: GatewayDb, actor: Actor, input: CreateKeyInp
   if (!(KEY_ROLES as readonly unknown[]).includes(role)) return fail(400, 'invalid_role', `role must be one of ${KEY_ROLES.join(', ')}`)
   if (role === 'admin' && !isGatewayAdmin(actor)) return fail(403, 'role_not_allowed', 'Only gateway admins can create admin keys')
   if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 100) return fail(400, 'invalid_key_name', 'name is required (1-100 characters)')
-  const expiry = parseExpiry(input.expires_at)
-  if (!expiry.ok) return expiry
-  const models = parseAllowedModels(input.allowed_models)
-  if (!models.ok) return models
-  const backends = parseAllowedBackends(input.allowed_backends)
-  if (!backends.ok) return backends
-  const mode = parseKeyBackendMode(input.backend_mode)
-  if (!mode.ok) return mode
+  const parsed = parseKeySettings(input)
+  if (!parsed.ok) return parsed
+  const settings = parsed.value
   let team: TeamRow | undefined
   if (role === 'admin') {
     if (input.team !== undefined && input.team !== null) return fail(400, 'invalid_role', 'admin keys are gateway-wide: omit team')
@@ -90,11 +85,11 @@ export async function createKey(db: GatewayDb, actor: Actor, input: CreateKeyInp
     if (!team) return { ok: false, ...teamNotFound(ref) }
   }
   // Omitted restrictions are inherited from a restricted actor rather than widened to "any".
-  const allowedModels = models.value === undefined ? (actor.allowedModels ? [...actor.allowedModels] : null) : models.value
-  const allowedBackends = backends.value === undefined ? (actor.allowedBackends ? [...actor.allowedBackends] : null) : backends.value
+  const allowedModels = settings.allowedModels === undefined ? (actor.allowedModels ? [...actor.allowedModels] : null) : settings.allowedModels
+  const allowedBackends = settings.allowedBackends === undefined ? (actor.allowedBackends ? [...actor.allowedBackends] : null) : settings.allowedBackends
   const within = notWiderThanActor(actor, { models: allowedModels, backends: allowedBackends })
   if (!within.ok) return within
-  const created = await insertKey(db, { teamId: team?.id ?? null, name: input.name, role: role as KeyRole, expiresAt: expiry.value ?? null, allowedModels, allowedBackends, backendMode: mode.value ?? null })
+  const created = await insertKey(db, { teamId: team?.id ?? null, name: input.name, role: role as KeyRole, expiresAt: settings.expiresAt ?? null, allowedModels, allowedBackends, backendMode: settings.backendMode ?? null })
   const value = { ...publicKey(created.row, team?.name ?? null), key: created.key }
   await audit(db, actor, { teamId: team?.id ?? null, action: 'key.create', target: value.id, details: keyDetails(value) })
   return ok(value)
@@ -140,22 +135,17 @@ export async function updateKeySettings(db: GatewayDb, actor: Actor, id: string,
   if (row.revokedAt !== null) return fail(409, 'key_revoked', `Key '${id}' is revoked`)
   if (input.role !== undefined) return fail(400, 'role_immutable', 'A key keeps its role: create a new key with the other role and revoke this one')
   if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 100)) return fail(400, 'invalid_key_name', 'name must be 1-100 characters')
-  const expiry = parseExpiry(input.expires_at)
-  if (!expiry.ok) return expiry
-  const models = parseAllowedModels(input.allowed_models)
-  if (!models.ok) return models
-  const backends = parseAllowedBackends(input.allowed_backends)
-  if (!backends.ok) return backends
-  const mode = parseKeyBackendMode(input.backend_mode)
-  if (!mode.ok) return mode
-  const within = notWiderThanActor(actor, { models: models.value === undefined ? actor.allowedModels : models.value, backends: backends.value === undefined ? actor.allowedBackends : backends.value })
+  const parsed = parseKeySettings(input)
+  if (!parsed.ok) return parsed
+  const settings = parsed.value
+  const within = notWiderThanActor(actor, { models: settings.allowedModels === undefined ? actor.allowedModels : settings.allowedModels, backends: settings.allowedBackends === undefined ? actor.allowedBackends : settings.allowedBackends })
   if (!within.ok) return within
   const patch = {
     ...(input.name !== undefined ? { name: input.name as string } : {}),
-    ...(input.expires_at !== undefined ? { expiresAt: expiry.value ?? null } : {}),
-    ...(models.value !== undefined ? { allowedModels: models.value } : {}),
-    ...(backends.value !== undefined ? { allowedBackends: backends.value } : {}),
-    ...(mode.value !== undefined ? { backendMode: mode.value } : {}),
+    ...(input.expires_at !== undefined ? { expiresAt: settings.expiresAt ?? null } : {}),
+    ...(settings.allowedModels !== undefined ? { allowedModels: settings.allowedModels } : {}),
+    ...(settings.allowedBackends !== undefined ? { allowedBackends: settings.allowedBackends } : {}),
+    ...(settings.backendMode !== undefined ? { backendMode: settings.backendMode } : {}),
   }
   if (Object.keys(patch).length === 0) return fail(400, 'invalid_request_error', 'Nothing to change: send name, expires_at, allowed_models, allowed_backends and/or backend_mode')
   const updated = await updateKey(db, id, patch)
