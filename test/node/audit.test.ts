@@ -1,20 +1,12 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog, apiKeys } from '../../src/db/schema.js'
+import type { PublicAuditEntry } from '../../src/admin/audit.js'
 import type { RunningGateway } from '../../src/node.js'
 import { callAs, createTestKey, errorCode, teamWithRoles } from '../support/admin-as.js'
 import { ADMIN_KEY, startTestGateway } from '../support/gateway.js'
 
-interface Entry {
-  id: string
-  at: string
-  actor_key_id: string
-  actor_role: string
-  team_id: string | null
-  action: string
-  target: string | null
-  details: Record<string, unknown> | null
-}
+type Entry = PublicAuditEntry
 interface Page {
   data: Entry[]
   next_before: string | null

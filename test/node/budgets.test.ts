@@ -4,8 +4,9 @@ import { and, eq } from 'drizzle-orm'
 import { budgetHolds, budgetSpend, budgets } from '../../src/db/schema.js'
 import { periodBounds } from '../../src/limits/budget-period.js'
 import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
-import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
+import { DEFAULT_FAKE_API_KEY, type FakeDeepSeek } from '../fakes/deepseek.js'
+import type { FakeNodeHost } from '../fakes/node-host.js'
+import { startGatewayStack, type GatewayStack } from '../support/stack.js'
 import { adminCall, startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
 import { waitFor } from '../support/net.js'
 
@@ -13,18 +14,14 @@ const SECRET = 'node-host-secret-for-budget-tests'
 let deepseek: FakeDeepSeek
 let local: FakeNodeHost
 let gw: RunningGateway
+let stack: GatewayStack | undefined
 
 beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-  local = await startFakeNodeHost({ secret: SECRET })
-  gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOST_URL: local.url, NODE_HOST_SECRET: SECRET } })
+  stack = await startGatewayStack({ secret: SECRET })
+  ;({ deepseek, local, gw } = stack)
 })
 
-afterAll(async () => {
-  await gw?.close()
-  await deepseek?.close()
-  await local?.close()
-})
+afterAll(() => stack?.close())
 
 interface Budget {
   id: string

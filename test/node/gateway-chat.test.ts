@@ -1,28 +1,23 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
-import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
-import { startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
+import type { FakeDeepSeek } from '../fakes/deepseek.js'
+import type { FakeNodeHost } from '../fakes/node-host.js'
+import { startGatewayStack, type GatewayStack } from '../support/stack.js'
+import { teamWithKey, usageRowsOf } from '../support/gateway.js'
 
 const SECRET = 'node-host-secret-for-tests'
 let deepseek: FakeDeepSeek
 let local: FakeNodeHost
 let gw: RunningGateway
+let stack: GatewayStack | undefined
 
 beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-  local = await startFakeNodeHost({ secret: SECRET })
-  gw = await startTestGateway({
-    env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOST_URL: local.url, NODE_HOST_SECRET: SECRET, LOCAL_MODELS: 'local-moe' },
-  })
+  stack = await startGatewayStack({ secret: SECRET, env: { LOCAL_MODELS: 'local-moe' } })
+  ;({ deepseek, local, gw } = stack)
 })
 
-afterAll(async () => {
-  await gw?.close()
-  await deepseek?.close()
-  await local?.close()
-})
+afterAll(() => stack?.close())
 
 function client(key: string, headers?: Record<string, string>) {
   return new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, defaultHeaders: headers, maxRetries: 0 })

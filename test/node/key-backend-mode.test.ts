@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
-import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
+import { startGatewayStack, type GatewayStack } from '../support/stack.js'
 import { cli } from '../support/cli.js'
-import { ADMIN_KEY, adminCall, startTestGateway, teamWithKey } from '../support/gateway.js'
-import { chat, nodeHostsEnv } from './pool-support.js'
+import { ADMIN_KEY, adminCall, teamWithKey } from '../support/gateway.js'
+import { chat } from './pool-support.js'
 
 // A key's own backend_mode wins over its team's.
 const SECRET = 'node-host-secret-for-key-mode-tests'
-let deepseek: FakeDeepSeek
-let box: FakeNodeHost
 let gw: RunningGateway
+let stack: GatewayStack | undefined
 
 beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-  box = await startFakeNodeHost({ secret: SECRET })
-  gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: nodeHostsEnv([{ url: box.url, secret: SECRET }]).value } })
+  stack = await startGatewayStack({ secret: SECRET, localAs: 'pool' })
+  ;({ gw } = stack)
 })
 
-afterAll(async () => {
-  await gw?.close()
-  await box?.close()
-  await deepseek?.close()
-})
+afterAll(() => stack?.close())
 
 const servedBy = async (key: string) => {
   const res = await chat(gw, key)

@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
-import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
+import type { FakeNodeHost } from '../fakes/node-host.js'
+import { startGatewayStack, type GatewayStack } from '../support/stack.js'
 import { callAs, createTestKey, createTestTeam, errorCode } from '../support/admin-as.js'
-import { ADMIN_KEY, startTestGateway, usageRowsOf } from '../support/gateway.js'
+import { ADMIN_KEY, usageRowsOf } from '../support/gateway.js'
 
 const SECRET = 'node-host-secret-for-tests'
-let deepseek: FakeDeepSeek
 let local: FakeNodeHost
 let gw: RunningGateway
+let stack: GatewayStack | undefined
 
 beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-  local = await startFakeNodeHost({ secret: SECRET })
-  gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOST_URL: local.url, NODE_HOST_SECRET: SECRET } })
+  stack = await startGatewayStack({ secret: SECRET })
+  ;({ local, gw } = stack)
 })
-afterAll(async () => {
-  await gw?.close()
-  await deepseek?.close()
-  await local?.close()
-})
+
+afterAll(() => stack?.close())
 
 async function chat(key: string, model: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${gw.url}/v1/chat/completions`, {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
-import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
-import { adminCall, startTestGateway, teamWithKey, uniqueName, usageRowsOf } from '../support/gateway.js'
-import { chat, nodeHostsEnv } from './pool-support.js'
+import type { FakeDeepSeek } from '../fakes/deepseek.js'
+import type { FakeNodeHost } from '../fakes/node-host.js'
+import { startGatewayStack, type GatewayStack } from '../support/stack.js'
+import { adminCall, teamWithKey, uniqueName, usageRowsOf } from '../support/gateway.js'
+import { chat } from './pool-support.js'
 
 // Model aliases as data: one public name, a different model name per backend.
 const SECRET = 'node-host-secret-for-alias-tests'
@@ -11,18 +12,14 @@ const LOCAL_GGUF = 'DeepSeek-R1-Distill-Q4_K_M.gguf'
 let deepseek: FakeDeepSeek
 let box: FakeNodeHost
 let gw: RunningGateway
+let stack: GatewayStack | undefined
 
 beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-  box = await startFakeNodeHost({ secret: SECRET })
-  gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: nodeHostsEnv([{ url: box.url, secret: SECRET }]).value } })
+  stack = await startGatewayStack({ secret: SECRET, localAs: 'pool' })
+  ;({ deepseek, local: box, gw } = stack)
 })
 
-afterAll(async () => {
-  await gw?.close()
-  await box?.close()
-  await deepseek?.close()
-})
+afterAll(() => stack?.close())
 
 const modelIds = async (key: string) => ((await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
 const lastLocalModel = () => box.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)?.body.model
