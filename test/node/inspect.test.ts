@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { GgmlType } from '../../node-host/gguf/constants.js'
 import { deepseek2Layout } from '../../node-host/gguf/layouts/deepseek2.js'
 import { DEEPSEEK2_SHAPES, LLAMA_MOE_SHAPES } from '../../node-host/gguf/presets.js'
 import type { GgufTensorInfo, GgufValue } from '../../node-host/gguf/reader.js'
