@@ -108,8 +108,9 @@ describe('rate limits', () => {
   it('counts worst-case tokens at admission, refuses what does not fit, and refunds to true usage on settle', async () => {
     const { key, keyId, teamId } = await teamWithKey(gwA)
     const maxTokens = 200
-    // Held in flight, so all three are admitted or refused before any settles.
-    const slow = chatBody({ maxTokens, behavior: { delayBeforeHeadersMs: 400 } })
+    // Held in flight long enough that all three are admitted or refused before any settles (and
+    // refunds), even when a loaded CI machine spreads their arrival over a second or more.
+    const slow = chatBody({ maxTokens, behavior: { delayBeforeHeadersMs: 3_000 } })
     const reserved = new TextEncoder().encode(slow).byteLength + TEMPLATE_TOKENS_PER_MESSAGE + maxTokens
     const tokensPerMinute = Math.floor(reserved * 2.5)
     await setLimit(gwA, { key: keyId, tokens_per_minute: tokensPerMinute })
