@@ -39,6 +39,8 @@ const UNLIMITED: Admission = { ok: true, headers: {} }
  * Keys and teams without limits cost no database round trip (the configuration is cached).
  * @example createGateway({ ..., guards: [createRateLimitGuard({ db, windowMs: 60_000, now, log })] })
  */
+const TRANSIENT_RETRIES = 3
+
 export function createRateLimitGuard(opts: RateLimitGuardOptions): RateLimitGuard {
   const { db, windowMs, log } = opts
   const limits = createRateLimitCache({ db, ttlMs: opts.configTtlMs ?? RATE_LIMIT_CONFIG_TTL_MS, now: opts.now })
@@ -52,30 +54,39 @@ export function createRateLimitGuard(opts: RateLimitGuardOptions): RateLimitGuar
     const windowStart = windowStartOf(req.nowMs, windowMs)
     const resetMs = msUntilWindowEnd(req.nowMs, windowMs)
     const reservedTokens = req.promptTokensBound + (req.maxCompletionTokens ?? defaultCompletionTokens)
-    let meters: RateMeter[]
+    let meters: RateMeter[] = []
     let used: Map<string, number> | undefined
-    try {
-      meters = metersFor(await limits.limitsFor(req.key.id, teamId), reservedTokens)
-      if (meters.length === 0) return UNLIMITED
-      const tooLarge = meters.find((m) => m.amount > m.limit)
-      if (tooLarge) {
-        const headers = rateLimitHeaders(meters, await readCounters(db, windowStart, meters.map((m) => m.bucket)), resetMs)
-        return { ok: false, status: 429, code: 'rate_limit_exceeded', message: tooLargeMessage(tooLarge, req.promptTokensBound, req.maxCompletionTokens), headers }
-      }
-      used = await reserveCounters(db, windowStart, meters)
-      if (!used) {
-        const current = await readCounters(db, windowStart, meters.map((m) => m.bucket))
-        const blocking = meters.find((m) => (current.get(m.bucket) ?? 0) + m.amount > m.limit)
-        if (blocking) return refusal(blocking, meters, current, resetMs)
-        // Every bucket had room by the time it was read (a refund landed in between): try once more.
+    // A busy or briefly unreachable database is retried before the check fails open: under load
+    // sqld can refuse a write for a moment, and failing open then lets a burst through the limit.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        meters = metersFor(await limits.limitsFor(req.key.id, teamId), reservedTokens)
+        if (meters.length === 0) return UNLIMITED
+        const tooLarge = meters.find((m) => m.amount > m.limit)
+        if (tooLarge) {
+          const headers = rateLimitHeaders(meters, await readCounters(db, windowStart, meters.map((m) => m.bucket)), resetMs)
+          return { ok: false, status: 429, code: 'rate_limit_exceeded', message: tooLargeMessage(tooLarge, req.promptTokensBound, req.maxCompletionTokens), headers }
+        }
         used = await reserveCounters(db, windowStart, meters)
-        if (!used) return refusal(meters[0]!, meters, current, resetMs)
+        if (!used) {
+          const current = await readCounters(db, windowStart, meters.map((m) => m.bucket))
+          const blocking = meters.find((m) => (current.get(m.bucket) ?? 0) + m.amount > m.limit)
+          if (blocking) return refusal(blocking, meters, current, resetMs)
+          // Every bucket had room by the time it was read (a refund landed in between): try once more.
+          used = await reserveCounters(db, windowStart, meters)
+          if (!used) return refusal(meters[0]!, meters, current, resetMs)
+        }
+      } catch (err) {
+        // Fail open: a database hiccup should not turn every limited request into a 500 (Envoy's
+        // rate limit filter defaults to the same, failure_mode_deny: false). The usage row still lands.
+        if (attempt < TRANSIENT_RETRIES) {
+          await new Promise((r) => setTimeout(r, 25 * (attempt + 1)))
+          continue
+        }
+        log.error('rate limit check failed; request admitted unlimited', { requestId: req.requestId, error: err instanceof Error ? err.name : 'unknown' })
+        return UNLIMITED
       }
-    } catch (err) {
-      // Fail open: a database hiccup should not turn every limited request into a 500 (Envoy's
-      // rate limit filter defaults to the same, failure_mode_deny: false). The usage row still lands.
-      log.error('rate limit check failed; request admitted unlimited', { requestId: req.requestId, error: err instanceof Error ? err.name : 'unknown' })
-      return UNLIMITED
+      break
     }
 
     const tokenBuckets = meters.filter((m) => m.kind === 'tokens').map((m) => m.bucket)
