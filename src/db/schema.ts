@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { LATENCY_BUCKETS } from '../metering/latency-buckets.js'
 
 /** 'auto': local when its predicted latency meets the request's deadline, hosted otherwise (src/routing/auto-route.ts). */
 export const BACKEND_MODES = ['hosted', 'local', 'local-first', 'hosted-first', 'auto'] as const
@@ -87,6 +88,12 @@ export const usage = sqliteTable('usage', {
   predictedLatencyMs: integer('predicted_latency_ms'),
   /** Why the backend order was chosen, e.g. 'auto:local-meets-deadline'; null for fixed modes. */
   routeReason: text('route_reason'),
+  /** Local only: this request's share of its node-host's busy time (overlapping requests split it). */
+  busyMs: integer('busy_ms'),
+  /** Local only: the node-host's hourly cost (hardware + power) times busy_ms. */
+  localCostNanoUsd: integer('local_cost_nano_usd').notNull().default(0),
+  /** What the hosted API would have charged for these tokens at the prices in force then (= cost for hosted rows). */
+  hostedEquivNanoUsd: integer('hosted_equiv_nano_usd').notNull().default(0),
 }, (t) => [index('usage_team_time_idx').on(t.teamId, t.createdAt), index('usage_key_time_idx').on(t.keyId, t.createdAt)])
 
 export type TeamRow = typeof teams.$inferSelect
@@ -197,3 +204,61 @@ export const modelAliases = sqliteTable('model_aliases', {
 })
 
 export type ModelAliasRow = typeof modelAliases.$inferSelect
+
+/**
+ * Usage summed per hour, team, key, model, backend and node-host, kept by a trigger on every
+ * usage insert (migrations/0008): dashboards read these, never raw rows, so they stay fast at any
+ * volume, and rows past their retention can go without changing a total. Text parts of the key
+ * are '' for "none" (NULLs would never match an upsert's conflict target).
+ */
+export const usageHourly = sqliteTable('usage_hourly', {
+  teamId: text('team_id').notNull(),
+  /** Start of the UTC hour, ms. */
+  hourStart: integer('hour_start', { mode: 'number' }).notNull(),
+  keyId: text('key_id').notNull(),
+  model: text('model').notNull(),
+  backend: text('backend').notNull(),
+  host: text('host').notNull(),
+  ...rollupSums(),
+}, (t) => [
+  primaryKey({ columns: [t.teamId, t.hourStart, t.keyId, t.model, t.backend, t.host] }),
+  index('usage_hourly_hour_idx').on(t.hourStart),
+])
+
+function rollupSums() {
+  const n = (name: string) => integer(name, { mode: 'number' }).notNull().default(0)
+  const histogram: Record<string, ReturnType<typeof n>> = {}
+  for (let i = 0; i < LATENCY_BUCKETS; i++) {
+    histogram[`lat${i}`] = n(`lat_${i}`)
+    histogram[`ttft${i}`] = n(`ttft_${i}`)
+  }
+  return {
+    requests: n('requests'),
+    /** status >= 400 */
+    errors: n('errors'),
+    fallbacks: n('fallbacks'),
+    clientAborts: n('client_aborts'),
+    promptTokens: n('prompt_tokens'),
+    cacheHitTokens: n('cache_hit_tokens'),
+    cacheMissTokens: n('cache_miss_tokens'),
+    completionTokens: n('completion_tokens'),
+    reasoningTokens: n('reasoning_tokens'),
+    costNanoUsd: n('cost_nano_usd'),
+    localCostNanoUsd: n('local_cost_nano_usd'),
+    hostedEquivNanoUsd: n('hosted_equiv_nano_usd'),
+    busyMs: n('busy_ms'),
+    latencyMsSum: n('latency_ms_sum'),
+    ttftMsSum: n('ttft_ms_sum'),
+    ttftCount: n('ttft_count'),
+    /** Local 200s with a first token: completion tokens after the first, and the time they took. */
+    decodeTokens: n('decode_tokens'),
+    decodeMs: n('decode_ms'),
+    ...histogram,
+  }
+}
+
+/** Gateway-wide values made once and shared by every process (e.g. the dashboard's session secret). */
+export const gatewaySettings = sqliteTable('gateway_settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+})
