@@ -36,6 +36,8 @@ export interface GatewayConfig {
   budgets: BudgetConfig
   /** Length of a rate-limit window; 60 000 (limits are per minute). A test knob: RATE_LIMIT_WINDOW_MS. */
   rateLimitWindowMs: number
+  /** Raw usage rows are kept this many days (USAGE_RETENTION_DAYS, default 90; "forever" keeps them); rollups are kept always. */
+  usageRetentionDays: number | null
 }
 
 
@@ -85,5 +87,6 @@ export function parseConfig(env: EnvVars): GatewayConfig {
     priceTableJson: env.PRICE_TABLE || undefined,
     budgets: parseBudgetConfig(env, positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000)),
     rateLimitWindowMs: positiveInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000),
+    usageRetentionDays: env.USAGE_RETENTION_DAYS?.trim() === 'forever' ? null : positiveInt(env, 'USAGE_RETENTION_DAYS', 90),
   }
 }
