@@ -11,6 +11,10 @@ import { benchNodeHostVsDirect } from './node-host-vs-direct.js'
 import { describeMachine, renderReport, renderSection, type Section, type SummaryRow } from './report.js'
 import { benchStreaming } from './streaming.js'
 import { benchUsageWriter } from './usage-writer.js'
+import { writeDashboardAssets } from '../scripts/dashboard-assets.js'
+
+// Before any benchmark: the gateway under test (bench/servers/gateway.ts, a child process) embeds it.
+writeDashboardAssets()
 
 const quick = process.env.BENCH_QUICK === '1'
 const startedAt = new Date()

@@ -9,10 +9,14 @@ import { count } from 'drizzle-orm'
 import { insertKey } from '../src/db/keys.js'
 import { teams } from '../src/db/schema.js'
 import { insertTeam } from '../src/db/teams.js'
-import { startGateway } from '../src/node.js'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
 import { startNodeHost, type NodeHost } from '../node-host/serve.js'
 import { jsonLogger } from '../src/log.js'
+import { writeDashboardAssets } from './dashboard-assets.js'
+
+// Before the gateway's modules load (hence the dynamic import): they embed src/dashboard/client/.
+writeDashboardAssets()
+const { startGateway } = await import('../src/node.js')
 
 const DEMO_MODEL = 'moe-demo'
 const env: Record<string, string | undefined> = { ...process.env }
