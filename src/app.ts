@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { adminRoutes } from './admin/routes.js'
+import { dashboardRoutes } from './dashboard/routes.js'
 import type { Backend, FetchLike } from './backends/backend.js'
 import { createHostedBackend } from './backends/hosted.js'
 import { createPoolBackend, type PoolBackend } from './backends/pool.js'
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   guards?: RequestGuard[]
   /** SHA-256 hex of an API key; Web Crypto unless the runtime has a faster one (Node). */
   hashKey?: (key: string) => string | Promise<string>
+  /** DASHBOARD_SESSION_SECRET; unset, the dashboard makes one and keeps it in gateway_settings. */
+  dashboardSessionSecret?: string
 }
 
 export interface Gateway {
@@ -110,7 +113,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))
-  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health: healthReporter({ pool, hosted: hostedOutcomes }), aliases }))
+  const health = healthReporter({ pool, hosted: hostedOutcomes })
+  app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health, aliases }))
+
+  // Signed in by session cookie, not bearer key; answers HTML, its 404s included.
+  app.route('/dashboard', dashboardRoutes({ db: deps.db, keys, health, defaultMode: deps.config.defaultBackend, adminKey: deps.config.adminKey, sessionSecret: deps.dashboardSessionSecret, now, log }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {
