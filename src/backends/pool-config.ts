@@ -1,4 +1,5 @@
 import type { EnvVars } from '../config-values.js'
+import { costNanoUsdPerHour, HOST_COST_ENV, HOST_COST_FIELDS, HostCostError, type HostCostSource } from './host-cost.js'
 
 /** One node-host in the local pool, as the operator configured it. */
 export interface NodeHostEntry {
@@ -7,6 +8,8 @@ export interface NodeHostEntry {
   secret: string
   /** Public model names this host serves; undefined = any. */
   models?: string[]
+  /** What the box costs per hour while it serves (hardware + power), integer nano-USD; 0 when not configured. */
+  costNanoUsdPerHour: number
 }
 
 function fail(message: string): never {
@@ -22,7 +25,22 @@ function entryFrom(raw: unknown, index: number): NodeHostEntry {
   const secret = typeof r.secret === 'string' && r.secret ? r.secret : fail(`"${name}" needs a "secret" (node-host requests must be signed)`)
   if (r.models !== undefined && (!Array.isArray(r.models) || !r.models.every((m) => typeof m === 'string'))) fail(`"${name}".models must be an array of strings`)
   const models = r.models as string[] | undefined
-  return { name, url, secret, ...(models && models.length > 0 ? { models } : {}) }
+  return { name, url, secret, ...(models && models.length > 0 ? { models } : {}), costNanoUsdPerHour: entryCost(name, r.cost) }
+}
+
+function entryCost(name: string, raw: unknown): number {
+  try {
+    return costNanoUsdPerHour(raw, { whole: `"${name}".cost`, field: (f) => `"${name}".cost.${f}` })
+  } catch (err) {
+    if (err instanceof HostCostError) fail(err.message)
+    throw err
+  }
+}
+
+/** The one-host shorthand's cost: NODE_HOST_HARDWARE_USD and its siblings (HOST_COST_ENV); errors name the variable. */
+function shorthandCost(env: EnvVars): number {
+  const raw: HostCostSource = Object.fromEntries(HOST_COST_FIELDS.map((f) => [f, env[HOST_COST_ENV[f]]?.trim()]))
+  return costNanoUsdPerHour(raw, { whole: 'NODE_HOST_* cost', field: (f) => HOST_COST_ENV[f] })
 }
 
 /**
@@ -36,7 +54,7 @@ export function parseNodeHosts(env: EnvVars): NodeHostEntry[] {
     try {
       parsed = JSON.parse(json)
     } catch {
-      fail('must be a JSON array of { name, url, secret, models? }')
+      fail('must be a JSON array of { name, url, secret, models?, cost? }')
     }
     if (!Array.isArray(parsed)) fail('must be a JSON array')
     const hosts = parsed.map(entryFrom)
@@ -47,5 +65,5 @@ export function parseNodeHosts(env: EnvVars): NodeHostEntry[] {
   const url = env.NODE_HOST_URL?.trim()
   if (!url) return []
   if (!env.NODE_HOST_SECRET) throw new Error('NODE_HOST_URL is set but NODE_HOST_SECRET is not: node-host requests must be signed')
-  return [{ name: 'node-host', url: url.replace(/\/+$/, ''), secret: env.NODE_HOST_SECRET }]
+  return [{ name: 'node-host', url: url.replace(/\/+$/, ''), secret: env.NODE_HOST_SECRET, costNanoUsdPerHour: shorthandCost(env) }]
 }

@@ -22,6 +22,8 @@ export interface NodeHostReport {
   in_flight: number
   /** Sent by this gateway process since it started. */
   requests: number
+  /** The configured hourly cost while busy (hardware + power), integer nano-USD; 0 when not configured. */
+  cost_nano_usd_per_hour: number
 }
 
 function hostOf(url: string): string {
@@ -52,5 +54,6 @@ export function hostReport(entry: NodeHostEntry, s: HostState): NodeHostReport {
     queue: s.health?.queue ?? null,
     in_flight: s.inFlight,
     requests: s.sent,
+    cost_nano_usd_per_hour: entry.costNanoUsdPerHour,
   }
 }
