@@ -132,3 +132,16 @@ export function parseCsv(text: string): string[][] {
   if (field !== '' || row.length > 0) throw new Error('CSV does not end with CRLF')
   return rows
 }
+
+/** The <tr data-value="..."> values of a table (by its data-testid), in order. */
+export function rowValues(html: string, tableTestid: string): string[] {
+  const table = new RegExp(`<table data-testid="${tableTestid}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? ''
+  return [...table.matchAll(/<tr data-value="([^"]*)">/g)].map((m) => m[1] ?? '')
+}
+
+/** The data-value of each <td> that has one, in the row of a table whose data-value is `row`. */
+export function cellValues(html: string, tableTestid: string, row: string): string[] {
+  const table = new RegExp(`<table data-testid="${tableTestid}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? ''
+  const tr = table.split('<tr data-value="').find((part) => part.startsWith(`${row}"`)) ?? ''
+  return [...tr.split('</tr>')[0]!.matchAll(/<td class="num" data-value="([^"]*)"/g)].map((m) => m[1] ?? '')
+}
