@@ -1,3 +1,4 @@
+import type { HostShare } from '../metering/local-cost.js'
 import type { UpstreamResponse } from './backend.js'
 
 /** A body stream that calls `done` once it ends, errors or is cancelled. */
@@ -32,13 +33,24 @@ function endingStream(inner: ReadableStream<Uint8Array>, done: () => void): Read
  */
 export const POOL_HOST_HEADER = 'x-moe-pool-host'
 
+/** A pooled response also carries its request's share of the host, for the usage row. */
+export interface PooledResponse extends UpstreamResponse {
+  readonly hostShare: HostShare
+}
+
+/** The host share of a response the pool served; undefined for any other backend's. */
+export function hostShareOf(res: UpstreamResponse): HostShare | undefined {
+  return 'hostShare' in res ? (res as PooledResponse).hostShare : undefined
+}
+
 /**
  * The response, naming its host (POOL_HOST_HEADER) and calling `done` once when its body has been read to the end, failed or was dropped:
  * the pool counts a request in flight on its host until then.
  */
-export function pooledResponse(res: UpstreamResponse, host: string, done: () => void): UpstreamResponse {
+export function pooledResponse(res: UpstreamResponse, host: string, done: () => void, hostShare: HostShare): PooledResponse {
   let body: ReadableStream<Uint8Array> | null | undefined
   return {
+    hostShare,
     ok: res.ok,
     status: res.status,
     headers: { get: (name) => (name.toLowerCase() === POOL_HOST_HEADER ? host : res.headers.get(name)) },

@@ -4,6 +4,7 @@ import { probeHealth, type ProbeFetch } from '../routing/health-probe.js'
 import { HostState, type SharedHostState } from '../routing/host-state.js'
 import type { HostStateStore } from '../routing/host-state-store.js'
 import type { Backend, BackendRequest, FetchLike, UpstreamResponse } from './backend.js'
+import { BusyClock } from './busy-clock.js'
 import { createNodeHostBackend } from './node-host.js'
 import type { NodeHostEntry } from './pool-config.js'
 import { pooledResponse } from './pool-response.js'
@@ -41,6 +42,8 @@ interface PoolHost {
   key: string
   state: HostState
   backend: Backend
+  /** This process's requests on the host, for each one's share of its busy time. */
+  clock: BusyClock
   lastPickedAt: number
 }
 
@@ -67,6 +70,7 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
       key,
       state: new HostState(entry.name, { failures: opts.breakerFailures, cooldownMs: opts.breakerCooldownMs, now, onChange: save }),
       backend: createNodeHostBackend({ url: entry.url, secret: entry.secret, fetch: opts.fetch }),
+      clock: new BusyClock(now),
       lastPickedAt: 0,
     }
   })
@@ -112,10 +116,12 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
     h.lastPickedAt = now()
     h.state.inFlight++
     h.state.sent++
+    const busy = h.clock.start()
     let released = false
     const done = () => {
       if (released) return
       released = true
+      busy.end()
       h.state.inFlight--
       req.signal.removeEventListener('abort', done)
     }
@@ -124,7 +130,9 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
     try {
       const res = await h.backend.send(req)
       h.state.record(outcomeOfResponse(res, now() - started, now()))
-      return pooledResponse(res, h.entry.name, done)
+      // The usage row may be built before `done` (a client that leaves is recorded, then the upstream aborted):
+      // settling ends the share there, and `done` later finds it ended (a ticket ends once).
+      return pooledResponse(res, h.entry.name, done, { costNanoUsdPerHour: h.entry.costNanoUsdPerHour, settleBusyMs: busy.end })
     } catch (err) {
       done()
       h.state.record(outcomeOfThrow(req.signal))
