@@ -1,6 +1,6 @@
 import { hostedModelFor } from '../routing/models.js'
 import { costNanoUsd, DEFAULT_PRICE_TABLE, mergePriceTables, parsePriceTable, type PriceTable } from './pricing.js'
-import type { CostFn } from './usage-recorder.js'
+import type { CostFn } from './usage-charges.js'
 
 /** The price table in force: DeepSeek's published one, with an operator's JSON override merged over it. */
 export function priceTableFrom(overrideJson: string | undefined): PriceTable {
@@ -15,19 +15,24 @@ export function priceTableFrom(overrideJson: string | undefined): PriceTable {
 }
 
 /**
- * Hosted tokens at the price in force when the request started (peak or off-peak).
- * The model DeepSeek reports is priced if the table knows it, else the model the gateway
- * asked for. Local traffic costs nothing here: its hardware cost is accounted separately.
+ * Tokens at the hosted price in force when the request started (peak or off-peak). For hosted
+ * traffic that is its cost: the model DeepSeek reports is priced if the table knows it, else the
+ * request's hosted model. Local traffic costs nothing here (its hardware is accounted by busy
+ * time) but gets the same hosted-equivalent price, of its hosted model only: a node-host's own
+ * model name means nothing to DeepSeek's table. 0 when no model has a price.
  */
 export function hostedCost(table: PriceTable): CostFn {
-  return ({ backend, upstreamModel, requestedModel, at, usage }) => {
-    if (backend !== 'hosted') return 0
-    const candidates = [upstreamModel, requestedModel ? hostedModelFor(requestedModel)?.upstream : undefined]
+  return ({ backend, upstreamModel, hostedModel, at, usage }) => {
+    const hostedUpstream = hostedModel ? hostedModelFor(hostedModel)?.upstream : undefined
+    const candidates = backend === 'hosted' ? [upstreamModel, hostedUpstream] : [hostedUpstream]
+    let hostedEquivNanoUsd = 0
     for (const model of candidates) {
-      if (!model) continue
-      const cost = costNanoUsd(table, model, at, usage)
-      if (cost) return cost.costNanoUsd
+      const cost = model ? costNanoUsd(table, model, at, usage) : undefined
+      if (cost) {
+        hostedEquivNanoUsd = cost.costNanoUsd
+        break
+      }
     }
-    return 0
+    return { costNanoUsd: backend === 'hosted' ? hostedEquivNanoUsd : 0, hostedEquivNanoUsd }
   }
 }

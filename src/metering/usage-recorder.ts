@@ -1,17 +1,20 @@
 import type { UsageRow } from '../db/schema.js'
 import type { BackendName } from '../routing/plan.js'
+import type { HostShare } from './local-cost.js'
 import { storableText } from './storable-text.js'
 import { NO_TOKENS, type TokenUsage } from './token-usage.js'
+import { usageCharges, type CostFn } from './usage-charges.js'
 import type { UsageSink, WaitUntil } from './usage-sink.js'
 
-/** Prices tokens in integer nano-USD; 0 when the model has no price (e.g. local traffic). */
-export type CostFn = (opts: { backend: BackendName; upstreamModel: string | null; requestedModel: string | null; at: Date; usage: TokenUsage }) => number
+export type { CostFn } from './usage-charges.js'
 
 export interface UsageOutcome {
   status: number
   errorCode?: string | null
   backend?: BackendName | null
   backendHost?: string | null
+  /** A pooled local response's claim on its node-host (busy share, hourly rate). */
+  hostShare?: HostShare
   upstreamModel?: string | null
   usage?: TokenUsage
   usageEstimated?: boolean
@@ -29,6 +32,8 @@ export interface UsageOutcome {
 export class UsageRecorder {
   private done = false
   requestedModel: string | null = null
+  /** The request's name on hosted, for its hosted-equivalent price: an alias's hosted model (null: none); undefined = requestedModel. */
+  hostedModel: string | null | undefined = undefined
   streamed = false
   /** Set by auto routing before the request is sent. */
   routeReason: string | null = null
@@ -50,9 +55,14 @@ export class UsageRecorder {
     if (this.done) return
     this.done = true
     const usage = outcome.usage ?? NO_TOKENS
-    const costNanoUsd = outcome.backend
-      ? this.deps.cost({ backend: outcome.backend, upstreamModel: outcome.upstreamModel ?? null, requestedModel: this.requestedModel, at: new Date(this.base.startedAtMs), usage })
-      : 0
+    const charges = usageCharges(this.deps.cost, {
+      backend: outcome.backend ?? null,
+      upstreamModel: outcome.upstreamModel ?? null,
+      hostedModel: this.hostedModel === undefined ? this.requestedModel : this.hostedModel,
+      at: new Date(this.base.startedAtMs),
+      usage,
+      hostShare: outcome.hostShare,
+    })
     const row: UsageRow = {
       id: this.id,
       teamId: this.base.teamId,
@@ -63,7 +73,7 @@ export class UsageRecorder {
       backendHost: outcome.backendHost ?? null,
       upstreamModel: storableText(outcome.upstreamModel ?? null),
       ...usage,
-      costNanoUsd,
+      ...charges,
       latencyMs: Math.max(0, Math.round(this.deps.now() - this.base.startedAtMs)),
       ttftMs: outcome.ttftMs ?? null,
       status: outcome.status,

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { Backend } from '../backends/backend.js'
+import { hostShareOf, POOL_HOST_HEADER } from '../backends/pool-response.js'
 import type { GatewayConfig } from '../config.js'
 import type { GatewayEnv } from '../env.js'
 import { estimateUsage, promptChars } from '../metering/estimate.js'
@@ -71,6 +72,7 @@ export function chatCompletions(deps: ChatDeps) {
     recorder.streamed = request.stream
 
     const alias = (await deps.aliases.all()).get(request.model)
+    recorder.hostedModel = alias ? alias.hostedModel : request.model
     const plan = await routeRequest(deps, {
       key,
       model: request.model,
@@ -117,7 +119,8 @@ export function chatCompletions(deps: ChatDeps) {
     await deps.hostedSwitch.observe(key.teamId, result)
     const routing = {
       backend: result.backend?.name ?? null,
-      backendHost: result.kind === 'served' ? result.response.headers.get('x-moe-pool-host') : null,
+      backendHost: result.kind === 'served' ? result.response.headers.get(POOL_HOST_HEADER) : null,
+      hostShare: result.kind === 'served' ? hostShareOf(result.response) : undefined,
       fellBack: result.fallbackReason !== undefined,
       fallbackReason: result.fallbackReason ?? null,
       attempts: result.attempts,

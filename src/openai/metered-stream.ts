@@ -24,7 +24,7 @@ export function meteredStream(opts: {
   recorder: UsageRecorder
   startedAtMs: number
   now: () => number
-  outcome: Pick<UsageOutcome, 'backend' | 'fellBack' | 'fallbackReason' | 'attempts'>
+  outcome: Pick<UsageOutcome, 'backend' | 'backendHost' | 'hostShare' | 'fellBack' | 'fallbackReason' | 'attempts'>
 }): ReadableStream<Uint8Array> {
   const meter = new SseMeter({ clientWantsUsage: opts.clientWantsUsage, now: opts.now })
   const finish = (status: number, errorCode: string | null, clientAborted = false) => {
