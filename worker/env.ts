@@ -19,4 +19,6 @@ export type Env = {
   DEEPSEEK_API_KEY?: string
   NODE_HOST_SECRET?: string
   ADMIN_KEY?: string
+  /** Signs dashboard sessions; unset, a random one is kept in the database's gateway_settings. */
+  DASHBOARD_SESSION_SECRET?: string
 }
