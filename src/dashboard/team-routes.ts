@@ -31,7 +31,7 @@ export function teamRoutes(ctx: DashboardContext): Hono<DashboardEnv> {
     if (!resolved.ok) return errorResponse(c, resolved.status, resolved.message, viewer)
     const { view } = resolved
     const report = await teamReport(ctx.db, { teamId: view.team.id, period: view.period, filter: view.filter, recentLimit: RECENT_REQUESTS, defaultMode: ctx.defaultMode, nowMs: ctx.now() })
-    if (!report) return errorResponse(c, 404, `No team '${view.team.id}'`, viewer)
+    if (!report) return errorResponse(c, 404, 'There is no such team, or it is not yours to see.', viewer)
     return page(
       c,
       teamPage({

@@ -24,6 +24,10 @@ export type TeamViewResult =
 const MAX_MODEL_LENGTH = 200
 const MAX_ID_LENGTH = 200
 
+// Neither echoes the value asked for: a page about a team you can't see names nothing of it.
+const NO_TEAM = 'There is no such team, or it is not yours to see.'
+const NO_KEY = 'There is no such key in this team, or it is not yours to see.'
+
 const notFound = (message: string) => ({ ok: false as const, status: 404 as const, message })
 const badRequest = (message: string) => ({ ok: false as const, status: 400 as const, message })
 
@@ -55,15 +59,15 @@ export async function resolveTeamView(db: GatewayDb, viewer: Viewer, query: Reco
   const requestedTeam = q('team')
   const team = await teamFor(db, viewer, requestedTeam)
   if (team === 'pick') return { ok: false, status: 'pick-team', period }
-  if (!team) return notFound(`No team '${requestedTeam ?? ''}'`)
+  if (!team) return notFound(NO_TEAM)
 
   let keyId = q('key')
   if (viewer.reach === 'key') {
-    if (keyId !== undefined && keyId !== viewer.actor.id) return notFound(`No key '${keyId}' in this team`)
+    if (keyId !== undefined && keyId !== viewer.actor.id) return notFound(NO_KEY)
     keyId = viewer.actor.id
   } else if (keyId !== undefined) {
     const row = keyId.length <= MAX_ID_LENGTH ? await findKeyById(db, keyId) : undefined
-    if (row?.teamId !== team.id) return notFound(`No key '${keyId}' in this team`)
+    if (row?.teamId !== team.id) return notFound(NO_KEY)
   }
 
   const filter: ReportFilter = { keyId, model, backend }

@@ -66,8 +66,8 @@ function expectNothingOfB(browser: DashboardBrowser): void {
   for (const seen of browser.seen) for (const secret of secretsOfB) expect(seen.body, `${seen.url} shows ${secret}`).not.toContain(secret)
 }
 
-/** What a 404 says once the asked-for value is blanked out: the same for "exists elsewhere" and "does not exist". */
-const blanked = (body: string, value: string) => (/data-testid="error-message">([^<]*)</.exec(body)?.[1] ?? '').replaceAll(value, '…')
+/** What an error page says. */
+const messageOf = (body: string) => /data-testid="error-message">([^<]*)</.exec(body)?.[1]
 
 describe('dashboard isolation between teams', () => {
   it("shows a member only its own key's usage, matching the database", async () => {
@@ -114,16 +114,15 @@ describe('dashboard isolation between teams', () => {
       const foreignKey = await browser.get(`/dashboard/team?key=${b.member.id}`)
       const noKey = await browser.get('/dashboard/team?key=key_00000000-0000-0000-0000-000000000000')
       expect(noKey.res.status).toBe(404)
-      expect(blanked(foreignKey.body, b.member.id)).toBe(blanked(noKey.body, 'key_00000000-0000-0000-0000-000000000000'))
+      expect(messageOf(foreignKey.body)).toBeDefined()
+      expect(messageOf(foreignKey.body)).toBe(messageOf(noKey.body))
       const foreignTeam = await browser.get(`/dashboard/team?team=${b.team.name}`)
       const noTeam = await browser.get('/dashboard/team?team=no-such-team-anywhere')
-      expect(blanked(foreignTeam.body, b.team.name)).toBe(blanked(noTeam.body, 'no-such-team-anywhere'))
+      expect(messageOf(foreignTeam.body)).toBe(messageOf(noTeam.body))
       // The admin page is a gateway admin's.
       expect((await browser.get('/dashboard/admin')).res.status).toBe(403)
-      for (const seen of browser.seen) {
-        // A 404 may echo the id that was asked for; nothing else of B, and never its numbers.
-        for (const secret of secretsOfB.filter((s) => !seen.url.includes(encodeURIComponent(s)) && !seen.url.includes(s))) expect(seen.body, seen.url).not.toContain(secret)
-      }
+      // Not even the id that was asked for is echoed back.
+      expectNothingOfB(browser)
     })
   }
 

@@ -44,6 +44,7 @@ export function layout(opts: LayoutOptions): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · moe-gateway</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${dashboardAssetUrl('uplot.css')}">
 <link rel="stylesheet" href="${dashboardAssetUrl('dashboard.css')}">
 <script src="${dashboardAssetUrl('uplot.js')}" defer></script>
