@@ -48,7 +48,8 @@ describe('dashboard CSRF defences', () => {
       const browser = new DashboardBrowser(gw.url)
       const token = csrfOf((await browser.get('/dashboard/sign-in')).body)
       const fields = { api_key: a.member.key, csrf: token }
-      for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: gw.url.replace('http:', 'https:') }, { referer: 'https://evil.example/page' }, {}]) {
+      const foreign: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: gw.url.replace('http:', 'https:') }, { referer: 'https://evil.example/page' }, {}]
+      for (const headers of foreign) {
         const { res } = await browser.post('/dashboard/sign-in', fields, headers)
         expect(res.status, JSON.stringify(headers)).toBe(403)
       }
