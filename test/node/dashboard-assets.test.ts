@@ -125,6 +125,9 @@ const CHARTS: ChartData[] = [
   { id: 'tokens', title: 'Tokens per hour', unit: 'tokens', kind: 'bars', x: [], series: [{ label: 'prompt', values: [] }] },
 ]
 
+/** Whole round numbers: a formatter that trims zeros off integers would show 150 as "15". */
+const ROUND_CHART: ChartData = { id: 'round', title: 'Tokens', unit: 'tokens', kind: 'bars', x: [1795000000, 1795003600, 1795007200], series: [{ label: 'all', values: [150, 150, 150] }] }
+
 const demoPage = (charts: ChartData[]) => `<!doctype html>
 <html lang="en">
 <head>
@@ -192,6 +195,7 @@ describe('dashboard client in headless Chromium, under the strict CSP', () => {
       c.res.headers.set('content-security-policy', CSP)
     })
     app.get('/demo', (c) => c.html(demoPage(CHARTS)))
+    app.get('/round', (c) => c.html(demoPage([ROUND_CHART])))
     app.post('/demo/revoke', (c) => {
       revokes++
       return c.html('<!doctype html><link rel="icon" href="data:,"><p id="revoked">revoked</p>')
@@ -253,6 +257,16 @@ describe('dashboard client in headless Chromium, under the strict CSP', () => {
     expect(values[0]).toMatch(/^2026-11-27 \d\d:00$/)
     expect(values[2]).toMatch(/^(\$0\.00\d+|–)$/)
     await screenshot(page, 'dashboard-demo-hover')
+    expect(problems.all()).toEqual([])
+    await page.close()
+  })
+
+  it('keeps the zeros of whole numbers in the legend (150 is not 15)', async () => {
+    const { page, problems } = await openDemo('/round')
+    const box = (await page.locator('[data-chart="round"] .u-over').boundingBox())!
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+    const legendValue = () => page.locator('[data-chart="round"] .u-legend .u-series .u-value').nth(1).textContent()
+    await expect.poll(legendValue, { timeout: 5000 }).toBe('150')
     expect(problems.all()).toEqual([])
     await page.close()
   })

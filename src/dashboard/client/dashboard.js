@@ -21,7 +21,11 @@
   const INTEGER_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2.5e3, 5e3, 1e4, 2e4, 2.5e4, 5e4, 1e5, 2e5, 2.5e5, 5e5, 1e6, 2e6, 2.5e6, 5e6, 1e7, 2e7, 2.5e7, 5e7, 1e8, 2e8, 2.5e8, 5e8, 1e9, 2e9, 5e9, 1e10, 1e11, 1e12]
 
   /** @param {number} n @param {number} decimals */
-  const trimmed = (n, decimals) => n.toFixed(decimals).replace(/\.?0+$/, '')
+  const trimmed = (n, decimals) => {
+    const fixed = n.toFixed(decimals)
+    // Only zeros after a decimal point go: 150 stays 150, 1.50 becomes 1.5.
+    return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed
+  }
 
   /** $1,234 / $12.50 / $0.0034: cents above a dollar, three significant digits below. */
   function formatUsd(/** @type {number} */ v) {
