@@ -13,6 +13,7 @@ import { hostedBalanceAvailable } from './backends/hosted-balance.js'
 import { HostedSwitch } from './routing/hosted-switch.js'
 import { AliasBook } from './routing/model-aliases.js'
 import { listModelAliases } from './db/model-aliases.js'
+import { pruneUsage } from './db/retention-job.js'
 import { LastUsedTracker } from './auth/last-used.js'
 import { requestId, requireApiKey } from './auth/middleware.js'
 import { requireRole } from './auth/roles.js'
@@ -48,8 +49,6 @@ export interface GatewayDeps {
   guards?: RequestGuard[]
   /** SHA-256 hex of an API key; Web Crypto unless the runtime has a faster one (Node). */
   hashKey?: (key: string) => string | Promise<string>
-  /** DASHBOARD_SESSION_SECRET; unset, the dashboard makes one and keeps it in gateway_settings. */
-  dashboardSessionSecret?: string
 }
 
 export interface Gateway {
@@ -57,6 +56,8 @@ export interface Gateway {
   keys: KeyVerifier
   /** The node-host pool, when one is configured; the Node entry starts its health probes. */
   localPool?: PoolBackend
+  /** One usage-retention pass (USAGE_RETENTION_DAYS): hourly from the Node entry, by cron on Workers. */
+  pruneUsage(): Promise<number>
 }
 
 interface Backends {
@@ -117,12 +118,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.route('/admin', adminRoutes({ db: deps.db, keys, budgets, rateLimits, health, aliases }))
 
   // Signed in by session cookie, not bearer key; answers HTML, its 404s included.
-  app.route('/dashboard', dashboardRoutes({ db: deps.db, keys, health, defaultMode: deps.config.defaultBackend, adminKey: deps.config.adminKey, sessionSecret: deps.dashboardSessionSecret, now, log }))
+  app.route('/dashboard', dashboardRoutes({ db: deps.db, keys, health, defaultMode: deps.config.defaultBackend, adminKey: deps.config.adminKey, sessionSecret: deps.config.dashboardSessionSecret, now, log }))
 
   app.notFound((c) => openAIError(c, 404, 'not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError((err, c) => {
     log.error('unhandled error', { requestId: c.get('requestId'), error: err.name })
     return openAIError(c, 500, 'internal_error', `Internal error (request ${c.get('requestId')})`)
   })
-  return { app, keys, localPool: pool }
+  return { app, keys, localPool: pool, pruneUsage: () => pruneUsage({ db: deps.db, days: deps.config.usageRetentionDays, now, log }) }
 }

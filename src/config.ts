@@ -38,6 +38,8 @@ export interface GatewayConfig {
   rateLimitWindowMs: number
   /** Raw usage rows are kept this many days (USAGE_RETENTION_DAYS, default 90; "forever" keeps them); rollups are kept always. */
   usageRetentionDays: number | null
+  /** Signs dashboard sessions (DASHBOARD_SESSION_SECRET); unset, one is made and kept in gateway_settings. */
+  dashboardSessionSecret?: string
 }
 
 
@@ -88,5 +90,6 @@ export function parseConfig(env: EnvVars): GatewayConfig {
     budgets: parseBudgetConfig(env, positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000)),
     rateLimitWindowMs: positiveInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000),
     usageRetentionDays: env.USAGE_RETENTION_DAYS?.trim() === 'forever' ? null : positiveInt(env, 'USAGE_RETENTION_DAYS', 90),
+    dashboardSessionSecret: env.DASHBOARD_SESSION_SECRET || undefined,
   }
 }

@@ -85,6 +85,20 @@ function sha256HexSync(key: string): string {
   return createHash('sha256').update(key).digest('hex')
 }
 
+/** Runs `task` now and hourly, never twice at once, without keeping the process alive. */
+function everyHour(task: () => Promise<unknown>): () => void {
+  let running = false
+  const run = () => {
+    if (running) return
+    running = true
+    void task().finally(() => (running = false))
+  }
+  run()
+  const timer = setInterval(run, 3_600_000)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
 export interface StartOptions {
   env?: EnvVars
   port?: number
@@ -104,6 +118,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, log })
   // Workers probe lazily on requests; a Node process keeps probing its node-hosts between them.
   const stopProbes = gateway.localPool?.startProbes()
+  const stopRetention = everyHour(() => gateway.pruneUsage())
   const hostname = opts.hostname ?? env.HOST ?? '127.0.0.1'
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: gateway.app.fetch, port: opts.port ?? Number(env.PORT ?? 8080), hostname }, () => resolve(s))
@@ -128,6 +143,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     writer,
     async close() {
       stopProbes?.()
+      stopRetention()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       const left = await writer.flush(10_000)
       if (left > 0) log.error('usage rows not written at shutdown', { pendingRows: left })

@@ -35,6 +35,5 @@ export function gatewayFromEnv(env: Env): Gateway {
     // Wrapped: backends call `opts.fetch(...)`, and workerd's fetch throws "Illegal invocation" unless called unbound.
     fetch: (input, init) => fetch(input, init),
     log,
-    dashboardSessionSecret: env.DASHBOARD_SESSION_SECRET || undefined,
   })
 }

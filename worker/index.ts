@@ -21,4 +21,8 @@ export default {
   fetch(request, env, ctx) {
     return gatewayFor(env).app.fetch(request, env, ctx)
   },
+  // The cron trigger in wrangler.toml: usage retention (raw rows past USAGE_RETENTION_DAYS).
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(gatewayFor(env).pruneUsage())
+  },
 } satisfies ExportedHandler<Env>

@@ -246,7 +246,7 @@ describe('dashboard sessions', () => {
 describe('dashboard session secret', () => {
   it('is DASHBOARD_SESSION_SECRET when the operator sets one', async () => {
     const configured = 'operator-chosen-dashboard-secret-0123456789'
-    const { app } = createGateway({ db: gw.db, config: parseConfig({ ADMIN_KEY }), usage: gw.writer, cost: hostedCost(priceTableFrom(undefined)), fetch: () => Promise.reject(new Error('no upstream')), dashboardSessionSecret: configured })
+    const { app } = createGateway({ db: gw.db, config: parseConfig({ ADMIN_KEY, DASHBOARD_SESSION_SECRET: configured }), usage: gw.writer, cost: hostedCost(priceTableFrom(undefined)), fetch: () => Promise.reject(new Error('no upstream')) })
     const mine = { keyId: a.member.id, teamId: a.team.id, role: 'member' as const }
     const open = (cookie: string) => app.request('http://gateway.test/dashboard/team', { headers: { cookie: `moe_session=${cookie}` } })
     expect((await open(await forge(mine, configured))).status).toBe(200)

@@ -11,6 +11,7 @@ import { rollupTotals } from '../../src/db/rollups.js'
 import type { UsageRow } from '../../src/db/schema.js'
 import { insertUsageRows } from '../../src/db/usage.js'
 import { silentLogger } from '../../src/log.js'
+import { startGateway } from '../../src/node.js'
 
 const DAY = 86_400_000
 const NOW = Date.UTC(2026, 10, 28, 12)
@@ -34,7 +35,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const ids = async () => (await client.execute('select id, created_at from usage')).rows.map((r) => ({ id: String(r.id), createdAt: Number(r.created_at) }))
+const ids = async (c: Client = client) => (await c.execute('select id, created_at from usage')).rows.map((r) => ({ id: String(r.id), createdAt: Number(r.created_at) }))
 
 describe('usage retention', () => {
   it('deletes only rows older than the cutoff, for every team, and leaves the rollups whole', async () => {
@@ -58,5 +59,24 @@ describe('usage retention', () => {
   it('"forever" keeps everything', async () => {
     expect(await pruneUsage({ db, days: null, now: () => NOW, log: silentLogger })).toBe(0)
     expect(await ids()).toHaveLength(240)
+  })
+})
+
+describe('the Node entry', () => {
+  it('runs retention when it starts (and hourly after), with USAGE_RETENTION_DAYS', async () => {
+    const path = join(dir, 'g.db')
+    client.close()
+    const gw = await startGateway({ env: { DATABASE_URL: `file:${path}`, USAGE_RETENTION_DAYS: '30', ADMIN_KEY: 'retention-test-admin-key-0123456789' }, port: 0, log: silentLogger })
+    try {
+      // The fixture's rows are dated from NOW (a fixed day); rows older than 30 days before today go.
+      const cutoff = Date.now() - 30 * DAY
+      await expect.poll(async () => (await ids(gw.client)).filter((r) => r.createdAt < cutoff).length, { timeout: 10_000 }).toBe(0)
+      const left = await ids(gw.client)
+      // 2 teams x the ages within 30 days of today (the fixture's days count back from NOW).
+      expect(left.length).toBe(2 * Array.from({ length: 120 }, (_, age) => NOW - age * DAY).filter((t) => t >= cutoff).length)
+    } finally {
+      await gw.close()
+      ;({ db, client } = await openNodeDb(`file:${path}`))
+    }
   })
 })

@@ -37,7 +37,7 @@ export async function teamWithKey(mode: string): Promise<{ teamId: string; key: 
 }
 
 // The test's own view of sqld, over the same Web client the Worker uses.
-const db = drizzle(createClient({ url: env.DATABASE_URL ?? '' }), { schema })
+export const db = drizzle(createClient({ url: env.DATABASE_URL ?? '' }), { schema })
 
 /** Polls sqld until the usage row `id` (the x-request-id) is there: it is written in waitUntil, after the response. */
 export async function usageRow(id: string, timeoutMs = 10_000): Promise<schema.UsageRow> {
