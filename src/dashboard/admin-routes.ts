@@ -13,7 +13,7 @@ export function adminPageRoutes(ctx: DashboardContext): Hono<DashboardEnv> {
     const viewer = c.get('viewer')
     if (viewer.reach !== 'gateway') return errorResponse(c, 403, 'This page is for gateway admins. Your team is on the Team page.', viewer)
     const q = c.req.query()
-    const period = parsePeriod({ period: q.period, from: q.from, to: q.to, tz: q.tz }, ctx.now())
+    const period = parsePeriod({ period: q.period, from: q.from, to: q.to, tz: q.tz || String(viewer.session.tzOffsetMin ?? 0) }, ctx.now())
     if ('error' in period) return errorResponse(c, 400, period.error, viewer)
     const health = ctx.health()
     const report = await adminReport(ctx.db, { period, hosts: health.local.hosts, nowMs: ctx.now() })

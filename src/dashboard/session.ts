@@ -10,6 +10,8 @@ export interface Session {
   role: KeyRole
   issuedAtMs: number
   expiresAtMs: number
+  /** The browser's offset at sign-in (minutes east of UTC): pages without ?tz= use it. */
+  tzOffsetMin?: number
 }
 
 export const SESSION_TTL_MS = 12 * 3_600_000
@@ -34,7 +36,8 @@ function isSession(value: unknown): value is Session {
   if (typeof value !== 'object' || value === null) return false
   const s = value as Record<string, unknown>
   return typeof s.id === 'string' && typeof s.keyId === 'string' && (s.teamId === null || typeof s.teamId === 'string') &&
-    (KEY_ROLES as readonly unknown[]).includes(s.role) && Number.isSafeInteger(s.issuedAtMs) && Number.isSafeInteger(s.expiresAtMs)
+    (KEY_ROLES as readonly unknown[]).includes(s.role) && Number.isSafeInteger(s.issuedAtMs) && Number.isSafeInteger(s.expiresAtMs) &&
+    (s.tzOffsetMin === undefined || (Number.isInteger(s.tzOffsetMin) && Math.abs(s.tzOffsetMin as number) <= 14 * 60))
 }
 
 /**

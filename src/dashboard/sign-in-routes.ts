@@ -12,6 +12,12 @@ const SIGN_IN_TOKEN_MAX_AGE_SECONDS = 3600
 // One line whatever was wrong (unknown, revoked, expired, mistyped): no hint for a guesser.
 const BAD_KEY = 'That key did not work. Check it and try again.'
 
+/** The sign-in form's tz (filled by the page script); anything but a real offset is UTC. */
+function browserOffset(raw: string | undefined): number {
+  const n = Number(raw)
+  return Number.isInteger(n) && Math.abs(n) <= 14 * 60 ? n : 0
+}
+
 export const homeOf = (viewer: Viewer) => (viewer.reach === 'gateway' ? '/dashboard/admin' : '/dashboard/team')
 
 /**
@@ -51,7 +57,7 @@ export function signInRoutes(ctx: DashboardContext): Hono<DashboardEnv> {
     }
     const key = await ctx.keys.verify(formText(body, 'api_key')?.trim())
     const nowMs = ctx.now()
-    const session = key && { id: randomToken(), keyId: key.id, teamId: key.teamId, role: key.role, issuedAtMs: nowMs, expiresAtMs: nowMs + SESSION_TTL_MS }
+    const session = key && { id: randomToken(), keyId: key.id, teamId: key.teamId, role: key.role, issuedAtMs: nowMs, expiresAtMs: nowMs + SESSION_TTL_MS, tzOffsetMin: browserOffset(formText(body, 'tz')) }
     // The verifier may answer from its cache; the database has the last word, as on every later request.
     if (!session || !(await liveActor(ctx.sessions, session, nowMs))) return signInForm(c, 401, BAD_KEY)
     setDashboardCookie(c, SESSION_COOKIE, await sealSession(signer, session, await sessionBinding(ctx.sessions, session.keyId)), SESSION_TTL_MS / 1000)

@@ -48,7 +48,7 @@ async function teamFor(db: GatewayDb, viewer: Viewer, requested: string | undefi
  */
 export async function resolveTeamView(db: GatewayDb, viewer: Viewer, query: Record<string, string>, nowMs: number): Promise<TeamViewResult> {
   const q = (name: string) => (query[name] === undefined || query[name] === '' ? undefined : query[name])
-  const period = parsePeriod({ period: q('period'), from: q('from'), to: q('to'), tz: q('tz') }, nowMs)
+  const period = parsePeriod({ period: q('period'), from: q('from'), to: q('to'), tz: q('tz') ?? String(viewer.session.tzOffsetMin ?? 0) }, nowMs)
   if ('error' in period) return badRequest(period.error)
 
   const backend = q('backend')

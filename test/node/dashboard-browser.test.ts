@@ -76,8 +76,8 @@ afterAll(async () => {
   await deepseek?.close()
 })
 
-async function openAs(key: string): Promise<{ page: Page; problems: PageProblems; browser: TestBrowser }> {
-  const browser = await launchBrowser()
+async function openAs(key: string, timezoneId?: string): Promise<{ page: Page; problems: PageProblems; browser: TestBrowser }> {
+  const browser = await launchBrowser({ timezoneId: timezoneId ?? 'UTC' })
   browsers.push(browser)
   const page = await browser.newPage()
   const problems = await watchPage(page)
@@ -202,6 +202,18 @@ describe('dashboard in headless Chromium', () => {
     // The member's own export works, and holds its own team's row only.
     const own = parseCsv(await (await page.request.get(`${gw.url}/dashboard/export/usage.csv`)).text())
     expect(own).toHaveLength(2)
+  })
+
+  it("counts days from the viewer's own midnight, taken from the browser at sign-in", async () => {
+    const { page } = await openAs(teamA.teamAdmin.key, 'Asia/Tokyo')
+    const label = await page.getByTestId('period-label').textContent()
+    expect(label).not.toContain('UTC')
+    // Tokyo is UTC+9 all year: its days start at 15:00 UTC.
+    const dayStarts = await page.locator('[data-testid="savings-by-day"] tbody tr[data-value]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-value'))))
+    expect(dayStarts.length).toBeGreaterThan(0)
+    for (const start of dayStarts) expect(start % 86_400_000).toBe(15 * 3_600_000)
+    // Links carry the offset, so an export counts the same days.
+    expect(await page.getByTestId('export-daily').getAttribute('href')).toContain('tz=540')
   })
 
   it('gives a gateway admin every team, top spenders and node-host health', async () => {

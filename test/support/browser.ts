@@ -42,7 +42,7 @@ export interface TestBrowser {
   close(): Promise<void>
 }
 
-export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+export async function launchBrowser(opts: { viewport?: { width: number; height: number }; timezoneId?: string } = {}): Promise<TestBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'moe-chromium-'))
   let context: BrowserContext
   try {
@@ -53,6 +53,7 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
       viewport: opts.viewport ?? { width: 1280, height: 900 },
       offline: false,
       serviceWorkers: 'block',
+      ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     })
   } catch (err) {
     await rm(userDataDir, { recursive: true, force: true })

@@ -271,7 +271,15 @@
     }
   }
 
+  /** [data-browser-tz] inputs get the browser's offset (minutes east of UTC), so days start at the viewer's midnight. */
+  function browserTimeZone() {
+    for (const input of document.querySelectorAll('input[data-browser-tz]')) {
+      if (input instanceof HTMLInputElement) input.value = String(-new Date().getTimezoneOffset())
+    }
+  }
+
   function start() {
+    browserTimeZone()
     autosubmit()
     confirmations()
     customRanges()

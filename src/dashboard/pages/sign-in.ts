@@ -13,6 +13,7 @@ export function signInPage(opts: { csrf: string; error?: string }): Html {
 ${opts.error ? html`<p class="error" role="alert" data-testid="sign-in-error">${opts.error}</p>` : ''}
 <form method="post" action="/dashboard/sign-in" data-testid="sign-in-form">
   <input type="hidden" name="csrf" value="${opts.csrf}">
+  <input type="hidden" name="tz" value="0" data-browser-tz>
   <div class="form-row">
     <label>API key <input type="password" name="api_key" autocomplete="off" spellcheck="false" required size="48" data-testid="api-key"></label>
     <button type="submit" data-testid="sign-in">Sign in</button>
