@@ -54,6 +54,7 @@ if (n === 0) {
       `    -d '{"model":"${env.LOCAL_MODELS?.split(',')[0] ?? DEMO_MODEL}","messages":[{"role":"user","content":"Hello!"}],"max_tokens":32}'\n\n`,
   )
 }
+process.stderr.write(`Usage dashboard: ${gateway.url}/dashboard (sign in with an API key)\n`)
 process.stderr.write(`moe-gateway listening on ${gateway.url}\n`)
 
 async function stop() {

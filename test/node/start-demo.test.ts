@@ -25,6 +25,11 @@ describe('npm start (the embedded default)', () => {
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
     const url = await waitFor(() => /moe-gateway listening on (http:\/\/\S+)/.exec(stderr)?.[1], 60_000, 'gateway start')
+    // The dashboard is served by the same process, sign-in first.
+    expect(stderr).toContain(`Usage dashboard: ${url}/dashboard`)
+    const signIn = await fetch(`${url}/dashboard/sign-in`)
+    expect(signIn.status).toBe(200)
+    expect(await signIn.text()).toContain('data-testid="sign-in-form"')
     const key = /Created team "demo" with a key \(shown once\):\s+(mgw_\S+)/.exec(stderr)?.[1]
     expect(key).toBeDefined()
     const client = new OpenAI({ apiKey: key!, baseURL: `${url}/v1`, maxRetries: 0 })
