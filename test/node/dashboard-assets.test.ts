@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dashboardAssetUrl, serveDashboardAssets, type DashboardAsset } from '../../src/dashboard/assets.js'
 import { launchBrowser, screenshot, watchPage, type PageProblems, type TestBrowser } from '../support/browser.js'
+import type { ChartData } from '../../src/dashboard/report-types.js'
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -87,14 +88,6 @@ describe('GET /dashboard/assets/:name', () => {
 
 // The demo page below is the server-rendered page's contract, in miniature: data in a JSON
 // script, one [data-chart] element per chart, assets from /dashboard/assets, nothing inline.
-interface ChartData {
-  id: string
-  title: string
-  unit: 'usd' | 'tokens' | 'ms' | 'count'
-  kind: 'line' | 'bars'
-  x: number[]
-  series: Array<{ label: string; values: Array<number | null> }>
-}
 
 const HOUR_S = 3600
 const START_S = Date.UTC(2026, 10, 27) / 1000

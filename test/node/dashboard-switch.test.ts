@@ -5,7 +5,7 @@ import type { RunningGateway } from '../../src/node.js'
 import { teamWithRoles } from '../support/admin-as.js'
 import { ADMIN_KEY } from '../support/gateway.js'
 import { startGatewayStack, type GatewayStack } from '../support/stack.js'
-import { chat } from './pool-support.js'
+import { servedBy as servedByOf } from './pool-support.js'
 import { csrfOf, rowValues, signedIn, testValue } from './dashboard-support.js'
 
 const SECRET = 'node-host-secret-for-dashboard-switch'
@@ -18,11 +18,7 @@ beforeAll(async () => {
 })
 afterAll(() => stack?.close())
 
-const servedBy = async (key: string) => {
-  const res = await chat(gw, key)
-  await res.text()
-  return res.headers.get('x-moe-backend')
-}
+const servedBy = (key: string) => servedByOf(gw, key)
 const modeOf = async (teamId: string) => (await gw.db.select().from(teams).where(eq(teams.id, teamId)).get())?.backendMode
 const auditsOf = (teamId: string) => gw.db.select().from(auditLog).where(and(eq(auditLog.teamId, teamId), eq(auditLog.action, 'team.update'))).all()
 

@@ -3,7 +3,7 @@ import type { RunningGateway } from '../../src/node.js'
 import { startGatewayStack, type GatewayStack } from '../support/stack.js'
 import { cli } from '../support/cli.js'
 import { ADMIN_KEY, adminCall, teamWithKey } from '../support/gateway.js'
-import { chat } from './pool-support.js'
+import { servedBy as servedByOf } from './pool-support.js'
 
 // A key's own backend_mode wins over its team's.
 const SECRET = 'node-host-secret-for-key-mode-tests'
@@ -17,11 +17,7 @@ beforeAll(async () => {
 
 afterAll(() => stack?.close())
 
-const servedBy = async (key: string) => {
-  const res = await chat(gw, key)
-  await res.text()
-  return res.headers.get('x-moe-backend')
-}
+const servedBy = (key: string) => servedByOf(gw, key)
 
 describe('per-key routing mode', () => {
   it("routes a key by its own backend_mode over its team's, set on create and update", async () => {

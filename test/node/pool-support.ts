@@ -17,6 +17,13 @@ export async function chat(gw: RunningGateway, key: string, body: Record<string,
   })
 }
 
+/** Sends one chat request as `key`; answers the backend that served it (x-moe-backend). */
+export async function servedBy(gw: RunningGateway, key: string): Promise<string | null> {
+  const res = await chat(gw, key)
+  await res.text()
+  return res.headers.get('x-moe-backend')
+}
+
 export async function adminHealth(gw: RunningGateway): Promise<AdminHealthBody> {
   const res = await adminCall(gw, 'GET', '/admin/health')
   if (res.status !== 200) throw new Error(`/admin/health: ${res.status} ${await res.text()}`)
