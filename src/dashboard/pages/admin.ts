@@ -34,7 +34,7 @@ function teamsTable(p: AdminPageProps): Html {
 
 function topSpenders(p: AdminPageProps): Html {
   const top = p.report.teams.filter((r) => spend(r) > 0).slice(0, TOP_SPENDERS)
-  return html`<div class="cards" data-testid="top-spenders">${top.length === 0 ? html`<p class="muted">Nothing spent in this period.</p>` : top.map((r, i) => moneyCard(`#${i + 1} ${r.label}`, `top-spender-${i + 1}`, spend(r), `${count(r.requests)} requests`))}</div>`
+  return html`<div class="cards" data-testid="top-spenders">${top.length === 0 ? html`<p class="muted">Nothing spent in this period.</p>` : top.map((r, i) => moneyCard(`#${i + 1} ${r.label}`, `top-spender-${i + 1}`, spend(r), `${count(r.requests)} ${r.requests === 1 ? 'request' : 'requests'}`))}</div>`
 }
 
 function hostsTable(p: AdminPageProps): Html {
