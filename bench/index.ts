@@ -4,6 +4,7 @@
  * A benchmark that throws is reported as not measured; the others still run.
  */
 import { writeFileSync } from 'node:fs'
+import { benchDashboard, DASHBOARD_HEADER, dashboardRounds, dashboardRows, dashboardSummary, dashboardTitle, shortCount } from './dashboard.js'
 import { benchGatewayOverhead } from './gateway-overhead.js'
 import { benchNodeHostBandwidth } from './node-host-bandwidth.js'
 import { benchNodeHostBatching } from './node-host-batching.js'
@@ -56,7 +57,10 @@ await section('node-host memory bandwidth use and inspect prediction (decode, 1 
   (rows) => rows.filter((r) => r[0]!.startsWith('llama-moe')).map((r): [string, string] => [`${r[0]}: decode vs single-thread bandwidth; inspect prediction error`, `${r[3]}; ${r[5]}`]))
 await section('node-host continuous batching (--parallel 4, 1 thread, Q8_0)', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
   () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32 } : {}), (rows) => rows.filter((r) => r[0] !== '1').map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
-summary.push({ benchmark: 'dashboard at 10M usage rows', measure: '-', result: 'not measured yet (dashboard issue)' })
+// Dashboards over a generated (and cached) libSQL file: 10M usage rows, 200k in quick mode (BENCH_DASHBOARD_ROWS overrides).
+const dashboardRowCount = dashboardRows(quick)
+await section(dashboardTitle(dashboardRowCount), `dashboard at ${shortCount(dashboardRowCount)} usage rows`, DASHBOARD_HEADER,
+  () => benchDashboard({ rows: dashboardRowCount, rounds: dashboardRounds(quick), rawRounds: quick ? 2 : 5 }), dashboardSummary)
 
 const report = renderReport({ startedAt, finishedAt: new Date(), quick, atStart, atEnd: describeMachine(), summary, sections })
 writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
