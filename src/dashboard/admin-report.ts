@@ -14,7 +14,8 @@ import { reportTotals } from './totals.js'
  */
 export async function adminReport(db: GatewayDb, opts: { period: Period; hosts: readonly NodeHostReport[]; nowMs?: number }): Promise<AdminReport> {
   const { period } = opts
-  const scope = { fromMs: period.fromMs, toMs: period.toMs }
+  const nowMs = opts.nowMs ?? Date.now()
+  const scope = { fromMs: period.fromMs, toMs: period.toMs, nowMs }
   const [totals, byTeam, byHost, series, teams] = await Promise.all([
     rollupTotals(db, scope),
     rollupBy(db, scope, 'team'),
@@ -24,7 +25,7 @@ export async function adminReport(db: GatewayDb, opts: { period: Period; hosts: 
   ])
   const names = new Map(teams.map((t) => [t.id, t.name]))
   const spent = (r: { hostedCostNanoUsd: number; localCostNanoUsd: number }) => r.hostedCostNanoUsd + r.localCostNanoUsd
-  const elapsedMs = Math.max(1, Math.min(opts.nowMs ?? Date.now(), period.toMs) - period.fromMs)
+  const elapsedMs = Math.max(1, Math.min(nowMs, period.toMs) - period.fromMs)
   const hostRows = new Map(byHost.map((r) => [r.value, r]))
   const hostNames = [...new Set([...opts.hosts.map((h) => h.name), ...hostRows.keys()])].filter((n) => n !== '')
   return {

@@ -68,7 +68,7 @@ export function exportRoutes(ctx: DashboardContext): Hono<DashboardEnv> {
   app.get('/daily.csv', async (c) => {
     const view = await viewOf(c)
     if (view instanceof Response) return view
-    const rows = await dailyRollups(ctx.db, { teamId: view.team.id, period: view.period, filter: view.filter })
+    const rows = await dailyRollups(ctx.db, { teamId: view.team.id, period: view.period, filter: view.filter, nowMs: ctx.now() })
     const tz = view.period.tzOffsetMin
     const lines = rows.map((r) =>
       csvLine([day(r.dayStartMs, tz), r.backend, r.model, r.requests, r.errors, r.fallbacks, r.promptTokens, r.cacheHitTokens, r.cacheMissTokens, r.completionTokens, r.reasoningTokens, r.hostedCostNanoUsd, usd(r.hostedCostNanoUsd), r.localCostNanoUsd, usd(r.localCostNanoUsd), r.localHostedEquivNanoUsd, r.savingsNanoUsd]),

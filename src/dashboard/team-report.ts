@@ -43,7 +43,8 @@ export async function teamReport(db: GatewayDb, opts: TeamReportOptions): Promis
   const team = await findTeamById(db, opts.teamId)
   if (!team) return undefined
   const { period, filter } = opts
-  const scope: RollupScope = { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, ...filter }
+  const nowMs = opts.nowMs ?? Date.now()
+  const scope: RollupScope = { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, nowMs, ...filter }
   const offsetMs = period.tzOffsetMin * 60_000
   const bucket = { bucketMs: PERIOD_MS[period.bucket], offsetMs }
   const by = (d: RollupDimension) => rollupBy(db, scope, d)
@@ -57,11 +58,10 @@ export async function teamReport(db: GatewayDb, opts: TeamReportOptions): Promis
     by('backend'),
     by('host'),
     listKeys(db, team.id),
-    rollupModels(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs }),
+    rollupModels(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, nowMs }),
     usageRowsPage(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, filter, limit: opts.recentLimit ?? 50 }),
   ])
   const keyNames = new Map(keys.map((k) => [k.id, k.name]))
-  const nowMs = opts.nowMs ?? Date.now()
   const budget = (filter.keyId ? await budgetStatusFor(db, 'key', filter.keyId, nowMs) : undefined) ?? (await budgetStatusFor(db, 'team', team.id, nowMs))
   return {
     team: { id: team.id, name: team.name, backendMode: team.backendMode, effectiveMode: team.backendMode ?? opts.defaultMode ?? 'hosted' },

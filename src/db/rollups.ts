@@ -1,9 +1,11 @@
-import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
-import { LATENCY_BUCKETS } from '../metering/latency-buckets.js'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Period, ReportFilter, ReportTotals } from '../dashboard/report-types.js'
 import { reportTotals } from '../dashboard/totals.js'
+import { LATENCY_BUCKETS } from '../metering/latency-buckets.js'
 import type { GatewayDb } from './client.js'
-import { usageHourly } from './schema.js'
+import { DAY_MS, planRollup, type RollupDimension, type RollupSource } from './rollup-plan.js'
+
+export type { RollupDimension } from './rollup-plan.js'
 
 /** What a rollup query covers: one team (or all, for gateway admins) in [fromMs, toMs), whole hours. */
 export interface RollupScope {
@@ -14,6 +16,8 @@ export interface RollupScope {
   keyId?: string
   model?: string
   backend?: string
+  /** Lets the day `toMs` cuts be read whole when toMs is in the future (src/db/rollup-plan.ts). */
+  nowMs?: number
 }
 
 /** Raw sums of a group of rollup rows, as stored: integers, histograms as bucket counts. */
@@ -40,39 +44,24 @@ export interface RollupSums {
   ttft: number[]
 }
 
-const h = usageHourly
-const sumOf = (expr: SQL | SQL.Aliased | typeof h.requests) => sql<number>`coalesce(sum(${expr}), 0)`.mapWith(Number)
-const ifLocal = (expr: SQL | typeof h.requests) => sql`case when ${h.backend} = 'local' then ${expr} else 0 end`
+const COLUMN: Record<RollupDimension, string> = { team: 'team_id', key: 'key_id', model: 'model', backend: 'backend', host: 'host' }
 
-/** The select list every rollup query shares; histogram columns by position. */
-function sumColumns() {
-  const cols: Record<string, SQL<number>> = {
-    requests: sumOf(h.requests),
-    errors: sumOf(h.errors),
-    fallbacks: sumOf(h.fallbacks),
-    clientAborts: sumOf(h.clientAborts),
-    localRequests: sumOf(ifLocal(h.requests)),
-    hostedRequests: sumOf(sql`case when ${h.backend} = 'hosted' then ${h.requests} else 0 end`),
-    promptTokens: sumOf(h.promptTokens),
-    cacheHitTokens: sumOf(h.cacheHitTokens),
-    cacheMissTokens: sumOf(h.cacheMissTokens),
-    completionTokens: sumOf(h.completionTokens),
-    reasoningTokens: sumOf(h.reasoningTokens),
-    costNanoUsd: sumOf(h.costNanoUsd),
-    localCostNanoUsd: sumOf(h.localCostNanoUsd),
-    localHostedEquivNanoUsd: sumOf(ifLocal(h.hostedEquivNanoUsd)),
-    busyMs: sumOf(h.busyMs),
-    decodeTokens: sumOf(h.decodeTokens),
-    decodeMs: sumOf(h.decodeMs),
-  }
-  for (let i = 0; i < LATENCY_BUCKETS; i++) {
-    cols[`lat${i}`] = sumOf(sql.raw(`lat_${i}`))
-    cols[`ttft${i}`] = sumOf(sql.raw(`ttft_${i}`))
-  }
-  return cols
-}
-
-const SUMS = sumColumns()
+/** Stored columns every rollup table has, summed as they are. */
+const SUMMED: Array<[name: keyof RollupSums | string, column: string]> = [
+  ['requests', 'requests'], ['errors', 'errors'], ['fallbacks', 'fallbacks'], ['clientAborts', 'client_aborts'],
+  ['promptTokens', 'prompt_tokens'], ['cacheHitTokens', 'cache_hit_tokens'], ['cacheMissTokens', 'cache_miss_tokens'],
+  ['completionTokens', 'completion_tokens'], ['reasoningTokens', 'reasoning_tokens'], ['costNanoUsd', 'cost_nano_usd'],
+  ['localCostNanoUsd', 'local_cost_nano_usd'], ['busyMs', 'busy_ms'], ['decodeTokens', 'decode_tokens'], ['decodeMs', 'decode_ms'],
+  ...Array.from({ length: LATENCY_BUCKETS }, (_, i): [string, string] => [`lat${i}`, `lat_${i}`]),
+  ...Array.from({ length: LATENCY_BUCKETS }, (_, i): [string, string] => [`ttft${i}`, `ttft_${i}`]),
+]
+const INNER_COLUMNS = [...SUMMED.map(([, c]) => c), 'hosted_equiv_nano_usd'].join(', ')
+const OUTER_SUMS = [
+  ...SUMMED.map(([name, c]) => `coalesce(sum(${c}), 0) as "${name}"`),
+  `coalesce(sum(case when backend = 'local' then requests else 0 end), 0) as "localRequests"`,
+  `coalesce(sum(case when backend = 'hosted' then requests else 0 end), 0) as "hostedRequests"`,
+  `coalesce(sum(case when backend = 'local' then hosted_equiv_nano_usd else 0 end), 0) as "localHostedEquivNanoUsd"`,
+].join(', ')
 
 function sumsOf(row: Record<string, unknown>): RollupSums {
   const n = (name: string) => Number(row[name] ?? 0)
@@ -102,35 +91,47 @@ function sumsOf(row: Record<string, unknown>): RollupSums {
 
 export const EMPTY_SUMS: RollupSums = sumsOf({})
 
-function whereOf(scope: RollupScope): SQL | undefined {
-  return and(
-    scope.teamId !== undefined ? eq(h.teamId, scope.teamId) : undefined,
-    gte(h.hourStart, scope.fromMs),
-    lt(h.hourStart, scope.toMs),
-    scope.keyId !== undefined ? eq(h.keyId, scope.keyId) : undefined,
-    scope.model !== undefined ? eq(h.model, scope.model) : undefined,
-    scope.backend !== undefined ? eq(h.backend, scope.backend) : undefined,
-  )
+/** The filters' dimensions plus `extra`; backend always (local and hosted are summed apart). */
+function dimsOf(scope: RollupScope, extra: readonly RollupDimension[]): Set<RollupDimension> {
+  const dims = new Set<RollupDimension>(['backend', ...extra])
+  if (scope.teamId !== undefined) dims.add('team')
+  if (scope.keyId !== undefined) dims.add('key')
+  if (scope.model !== undefined) dims.add('model')
+  return dims
+}
+
+/** One source's rows, as `t` (its time) and the needed dimensions and sums, filtered. */
+function sourceSelect(source: RollupSource, scope: RollupScope, dims: ReadonlySet<RollupDimension>): SQL {
+  const { table } = source
+  const filters: SQL[] = [sql`${sql.raw(table.time)} >= ${source.fromMs}`, sql`${sql.raw(table.time)} < ${source.toMs}`]
+  if (scope.teamId !== undefined) filters.push(sql`team_id = ${scope.teamId}`)
+  if (scope.keyId !== undefined) filters.push(sql`key_id = ${scope.keyId}`)
+  if (scope.model !== undefined) filters.push(sql`model = ${scope.model}`)
+  if (scope.backend !== undefined) filters.push(sql`backend = ${scope.backend}`)
+  const columns = [`${table.time} as t`, ...[...dims].map((d) => COLUMN[d]), INNER_COLUMNS].join(', ')
+  return sql`select ${sql.raw(columns)} from ${sql.raw(table.name)} where ${sql.join(filters, sql` and `)}`
+}
+
+/** Sums grouped by `groups` (SQL over t and the dimension columns) from the planned sources. */
+async function query(db: GatewayDb, scope: RollupScope, opts: { dims: readonly RollupDimension[]; hourly: boolean; groups: Array<[alias: string, expr: string]>; orderBy?: string }): Promise<Array<Record<string, unknown>>> {
+  const dims = dimsOf(scope, opts.dims)
+  const sources = planRollup({ fromMs: scope.fromMs, toMs: scope.toMs, nowMs: scope.nowMs, dims, hourly: opts.hourly })
+  const union = sql.join(sources.map((s) => sourceSelect(s, scope, dims)), sql` union all `)
+  const select = [...opts.groups.map(([alias, expr]) => `${expr} as "${alias}"`), OUTER_SUMS].join(', ')
+  const groupBy = opts.groups.length > 0 ? ` group by ${opts.groups.map((_, i) => i + 1).join(', ')}` : ''
+  const orderBy = opts.orderBy ? ` order by ${opts.orderBy}` : ''
+  return db.all<Record<string, unknown>>(sql`select ${sql.raw(select)} from (${union})${sql.raw(groupBy + orderBy)}`)
 }
 
 export async function rollupTotals(db: GatewayDb, scope: RollupScope): Promise<RollupSums> {
-  const rows = await db.select(SUMS).from(h).where(whereOf(scope))
-  return rows[0] ? sumsOf(rows[0]) : EMPTY_SUMS
+  const [row] = await query(db, scope, { dims: [], hourly: false, groups: [] })
+  return row ? sumsOf(row) : EMPTY_SUMS
 }
-
-/** Groupable parts of a rollup row. */
-export const ROLLUP_DIMENSIONS = { team: h.teamId, key: h.keyId, model: h.model, backend: h.backend, host: h.host } as const
-export type RollupDimension = keyof typeof ROLLUP_DIMENSIONS
 
 /** Sums per value of one dimension (e.g. per key), largest request count first. */
 export async function rollupBy(db: GatewayDb, scope: RollupScope, dimension: RollupDimension): Promise<Array<RollupSums & { value: string }>> {
-  const column = ROLLUP_DIMENSIONS[dimension]
-  const rows = await db
-    .select({ value: column, ...SUMS })
-    .from(h)
-    .where(whereOf(scope))
-    .groupBy(column)
-    .orderBy(sql`requests desc`, column)
+  const column = COLUMN[dimension]
+  const rows = await query(db, scope, { dims: [dimension], hourly: false, groups: [['value', column]], orderBy: `"requests" desc, 1` })
   return rows.map((r) => ({ ...sumsOf(r), value: String(r.value) }))
 }
 
@@ -144,35 +145,31 @@ export async function rollupSeries(
   bucket: { bucketMs: number; offsetMs: number },
   dims: readonly RollupDimension[] = ['backend'],
 ): Promise<Array<RollupSums & { startMs: number; dims: Record<string, string> }>> {
-  const shift = bucket.bucketMs >= 86_400_000 ? bucket.offsetMs : 0
-  const start = sql<number>`(${h.hourStart} + ${shift}) - ((${h.hourStart} + ${shift}) % ${bucket.bucketMs}) - ${shift}`.mapWith(Number)
-  const dimCols = Object.fromEntries(dims.map((d) => [`dim_${d}`, ROLLUP_DIMENSIONS[d]]))
-  const groups = [sql`1`, ...dims.map((d) => ROLLUP_DIMENSIONS[d])]
-  const rows = await db
-    .select({ startMs: start, ...dimCols, ...SUMS })
-    .from(h)
-    .where(whereOf(scope))
-    .groupBy(...groups)
-    .orderBy(...groups)
+  const shift = bucket.bucketMs >= DAY_MS ? bucket.offsetMs : 0
+  const start = `(t + ${shift}) - ((t + ${shift}) % ${bucket.bucketMs}) - ${shift}`
+  // Daily rows only serve day buckets that start at UTC midnight.
+  const hourly = bucket.bucketMs < DAY_MS || shift % DAY_MS !== 0
+  const groups: Array<[string, string]> = [['startMs', start], ...dims.map((d): [string, string] => [`dim_${d}`, COLUMN[d]])]
+  const rows = await query(db, scope, { dims, hourly, groups, orderBy: groups.map((_, i) => i + 1).join(', ') })
   return rows.map((r) => ({
     ...sumsOf(r),
     startMs: Number(r.startMs),
-    dims: Object.fromEntries(dims.map((d) => [d, String((r as Record<string, unknown>)[`dim_${d}`])])),
+    dims: Object.fromEntries(dims.map((d) => [d, String(r[`dim_${d}`])])),
   }))
 }
 
 /** Models a team used in the range (for the filter's choices). */
 export async function rollupModels(db: GatewayDb, scope: RollupScope): Promise<string[]> {
-  const rows = await db.selectDistinct({ model: h.model }).from(h).where(whereOf(scope)).orderBy(h.model)
-  return rows.map((r) => r.model).filter((m) => m !== '')
+  const rows = await rollupBy(db, scope, 'model')
+  return rows.map((r) => r.value).filter((m) => m !== '').sort()
 }
 
 /** Per day (viewer's midnight), backend and model: the daily CSV export's rows, oldest first. */
-export async function dailyRollups(db: GatewayDb, q: { teamId: string; period: Period; filter: ReportFilter }): Promise<Array<{ dayStartMs: number; backend: string; model: string } & ReportTotals>> {
+export async function dailyRollups(db: GatewayDb, q: { teamId: string; period: Period; filter: ReportFilter; nowMs?: number }): Promise<Array<{ dayStartMs: number; backend: string; model: string } & ReportTotals>> {
   const rows = await rollupSeries(
     db,
-    { teamId: q.teamId, fromMs: q.period.fromMs, toMs: q.period.toMs, ...q.filter },
-    { bucketMs: 86_400_000, offsetMs: q.period.tzOffsetMin * 60_000 },
+    { teamId: q.teamId, fromMs: q.period.fromMs, toMs: q.period.toMs, nowMs: q.nowMs, ...q.filter },
+    { bucketMs: DAY_MS, offsetMs: q.period.tzOffsetMin * 60_000 },
     ['backend', 'model'],
   )
   return rows.map((r) => ({ dayStartMs: r.startMs, backend: r.dims.backend ?? '', model: r.dims.model ?? '', ...reportTotals(r) }))

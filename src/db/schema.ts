@@ -225,6 +225,36 @@ export const usageHourly = sqliteTable('usage_hourly', {
   index('usage_hourly_hour_idx').on(t.hourStart),
 ])
 
+/** usage_hourly per UTC day: months of a team's usage in a few thousand rows (src/db/rollup-plan.ts). */
+export const usageDaily = sqliteTable('usage_daily', {
+  teamId: text('team_id').notNull(),
+  /** Start of the UTC day, ms. */
+  dayStart: integer('day_start', { mode: 'number' }).notNull(),
+  keyId: text('key_id').notNull(),
+  model: text('model').notNull(),
+  backend: text('backend').notNull(),
+  host: text('host').notNull(),
+  ...rollupSums(),
+}, (t) => [primaryKey({ columns: [t.teamId, t.dayStart, t.keyId, t.model, t.backend, t.host] })])
+
+/** Per hour without the key and host: day charts in any time zone, a few rows per hour per team. */
+export const usageTeamHourly = sqliteTable('usage_team_hourly', {
+  teamId: text('team_id').notNull(),
+  hourStart: integer('hour_start', { mode: 'number' }).notNull(),
+  model: text('model').notNull(),
+  backend: text('backend').notNull(),
+  ...rollupSums(),
+}, (t) => [primaryKey({ columns: [t.teamId, t.hourStart, t.model, t.backend] }), index('usage_team_hourly_hour_idx').on(t.hourStart)])
+
+/** Per UTC day, team, backend and host: the admin view over every team, and team totals. */
+export const usageDailyTeam = sqliteTable('usage_daily_team', {
+  dayStart: integer('day_start', { mode: 'number' }).notNull(),
+  teamId: text('team_id').notNull(),
+  backend: text('backend').notNull(),
+  host: text('host').notNull(),
+  ...rollupSums(),
+}, (t) => [primaryKey({ columns: [t.dayStart, t.teamId, t.backend, t.host] }), index('usage_daily_team_team_idx').on(t.teamId, t.dayStart)])
+
 function rollupSums() {
   const n = (name: string) => integer(name, { mode: 'number' }).notNull().default(0)
   const histogram: Record<string, ReturnType<typeof n>> = {}

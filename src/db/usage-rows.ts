@@ -50,7 +50,8 @@ export async function usageRowsPage(db: GatewayDb, q: UsageRowsQuery): Promise<R
       and(
         eq(usage.teamId, q.teamId),
         gte(usage.createdAt, q.fromMs),
-        lt(usage.createdAt, q.toMs),
+        // With a cursor the index walk starts at it, not at the end of the period (page N costs what page 1 does).
+        lt(usage.createdAt, before ? Math.min(q.toMs, before.createdAtMs + 1) : q.toMs),
         q.filter.keyId !== undefined ? eq(usage.keyId, q.filter.keyId) : undefined,
         q.filter.model !== undefined ? eq(usage.requestedModel, q.filter.model) : undefined,
         q.filter.backend !== undefined ? eq(usage.backend, q.filter.backend) : undefined,

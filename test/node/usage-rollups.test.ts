@@ -5,7 +5,8 @@ import type { Client } from '@libsql/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GatewayDb } from '../../src/db/client.js'
 import { openNodeDb, MIGRATIONS_DIR } from '../../src/db/open-node.js'
-import { dailyRollups, rollupBy, rollupSeries, rollupTotals } from '../../src/db/rollups.js'
+import { dailyRollups, rollupBy, rollupSeries, rollupTotals, type RollupScope } from '../../src/db/rollups.js'
+import { planRollup } from '../../src/db/rollup-plan.js'
 import type { UsageRow } from '../../src/db/schema.js'
 import { insertUsageRows } from '../../src/db/usage.js'
 import { parsePeriod } from '../../src/dashboard/period.js'
@@ -13,6 +14,8 @@ import { LATENCY_BUCKET_BOUNDS_MS, LATENCY_BUCKETS, latencyBucketOf, quantileOf 
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0)
+/** Ten days: queries span whole days (daily rollups) and partial ones (hourly edges). */
+const SPAN_HOURS = 240
 
 /** A deterministic pseudo-random generator, so a failure reproduces. */
 function seeded(seed: number) {
@@ -30,7 +33,7 @@ function randomRows(n: number, seed: number): UsageRow[] {
       id: `u${seed}_${i}`,
       teamId: pick(['team_a', 'team_b']),
       keyId: pick(['key_1', 'key_2', 'key_3']),
-      createdAt: T0 + Math.floor(rnd() * 72 * HOUR),
+      createdAt: T0 + Math.floor(rnd() * SPAN_HOURS * HOUR),
       requestedModel: pick(['deepseek-chat', 'deepseek-reasoner', null]),
       backend,
       backendHost: backend === 'local' ? pick(['box1', 'box2']) : null,
@@ -96,7 +99,7 @@ describe('usage_hourly, kept by the insert trigger', () => {
   })
 
   it('puts each latency and TTFT in the bucket latencyBucketOf names (SQL bounds agree with the constant)', async () => {
-    const got = await rollupTotals(db, { teamId: 'team_b', fromMs: T0, toMs: T0 + 72 * HOUR })
+    const got = await rollupTotals(db, { teamId: 'team_b', fromMs: T0, toMs: T0 + SPAN_HOURS * HOUR })
     const mine = rows.filter((r) => r.teamId === 'team_b')
     const hist = (values: number[]) => {
       const h = new Array<number>(LATENCY_BUCKETS).fill(0)
@@ -108,7 +111,7 @@ describe('usage_hourly, kept by the insert trigger', () => {
   })
 
   it('groups by key and by day; another team never shows up', async () => {
-    const byKey = await rollupBy(db, { teamId: 'team_a', fromMs: T0, toMs: T0 + 72 * HOUR }, 'key')
+    const byKey = await rollupBy(db, { teamId: 'team_a', fromMs: T0, toMs: T0 + SPAN_HOURS * HOUR }, 'key')
     for (const k of byKey) expect(k.requests).toBe(rows.filter((r) => r.teamId === 'team_a' && r.keyId === k.value).length)
     const period = parsePeriod({ period: 'custom', from: '2026-11-20', to: '2026-11-22', tz: '120' }, T0)
     if ('error' in period) throw new Error(period.error)
@@ -134,6 +137,67 @@ describe('usage_hourly, kept by the insert trigger', () => {
     const after = await rollupSeries(db, { fromMs: T0, toMs: T0 + 72 * HOUR }, { bucketMs: HOUR, offsetMs: 0 }, ['team', 'key', 'model', 'backend', 'host'])
     expect(after).toEqual(before)
     expect(after.length).toBeGreaterThan(100)
+  })
+
+  it("the daily and per-team tables' backfill (migration 0010) matches what the trigger built", async () => {
+    const sqlText = readFileSync(join(MIGRATIONS_DIR, '0010_usage_rollup_trigger_v2.sql'), 'utf8')
+    const backfills = sqlText.split('--> statement-breakpoint').map((s) => s.trim()).filter((s) => s.startsWith('INSERT INTO'))
+    expect(backfills.map((s) => s.split(' ')[2])).toEqual(['usage_daily', 'usage_team_hourly', 'usage_daily_team'])
+    const snapshot = async () => Promise.all(['usage_daily', 'usage_team_hourly', 'usage_daily_team'].map(async (t) => (await client.execute(`select * from ${t} order by 1, 2, 3, 4`)).rows.map((r) => JSON.stringify(r))))
+    const before = await snapshot()
+    expect(before.every((rows) => rows.length > 10)).toBe(true)
+    for (const t of ['usage_daily', 'usage_team_hourly', 'usage_daily_team']) await client.execute(`delete from ${t}`)
+    for (const statement of backfills) await client.execute(statement)
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('answers any range of whole hours exactly, whichever tables the plan reads (daily middles, hourly edges, any offset)', async () => {
+    const rnd = seeded(11)
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T
+    const lastRow = Math.max(...rows.map((r) => r.createdAt))
+    const tables = new Set<string>()
+    for (let round = 0; round < 60; round++) {
+      const a = Math.floor(rnd() * (SPAN_HOURS + 24))
+      const b = Math.floor(rnd() * (SPAN_HOURS + 24))
+      const from = T0 + Math.min(a, b) * HOUR
+      const to = T0 + (Math.max(a, b) + 1) * HOUR
+      // In production no row is newer than now; nowMs, when given, says so.
+      const nowMs = pick([undefined, lastRow + 1])
+      const scope: RollupScope = {
+        fromMs: from,
+        toMs: to,
+        ...(nowMs !== undefined ? { nowMs } : {}),
+        ...pick([{}, { teamId: 'team_a' }, { teamId: 'team_b', keyId: 'key_2' }, { teamId: 'team_a', model: 'deepseek-chat' }, { teamId: 'team_b', backend: 'local' }]),
+      }
+      const dimension = pick(['key', 'model', 'backend', 'host', 'team'] as const)
+      const mine = rows.filter((r) => inRange(r, from, to) && (scope.teamId === undefined || r.teamId === scope.teamId) && (scope.keyId === undefined || r.keyId === scope.keyId) && (scope.model === undefined || r.requestedModel === scope.model) && (scope.backend === undefined || r.backend === scope.backend))
+      const valueOf = (r: UsageRow) => ({ key: r.keyId, model: r.requestedModel ?? '', backend: r.backend ?? '', host: r.backendHost ?? '', team: r.teamId })[dimension]
+      for (const src of planRollup({ fromMs: from, toMs: to, nowMs, dims: new Set(['backend', dimension]), hourly: false })) tables.add(src.table.name)
+
+      const totals = await rollupTotals(db, scope)
+      const context = JSON.stringify({ scope, dimension })
+      expect(totals.requests, context).toBe(mine.length)
+      expect(totals.costNanoUsd, context).toBe(sum(mine, (r) => r.costNanoUsd ?? 0))
+      expect(totals.localHostedEquivNanoUsd, context).toBe(sum(mine.filter((r) => r.backend === 'local'), (r) => r.hostedEquivNanoUsd ?? 0))
+      expect(totals.latency.reduce((x, y) => x + y, 0), context).toBe(mine.length)
+      const by = await rollupBy(db, scope, dimension)
+      const expected = new Map<string, number>()
+      for (const r of mine) expected.set(valueOf(r), (expected.get(valueOf(r)) ?? 0) + (r.completionTokens ?? 0))
+      expect(new Map(by.map((g) => [g.value, g.completionTokens])), context).toEqual(expected)
+
+      // Whole-hour offsets: hourly rows cannot be split at a half-hour zone's midnight (see parsePeriod).
+      const tz = pick([0, 540, -300, 60])
+      const series = await rollupSeries(db, scope, { bucketMs: 24 * HOUR, offsetMs: tz * 60_000 }, ['model'])
+      const perDay = new Map<string, number>()
+      for (const r of mine) {
+        const day = r.createdAt + tz * 60_000 - ((r.createdAt + tz * 60_000) % (24 * HOUR)) - tz * 60_000
+        const k = `${day} ${r.requestedModel ?? ''}`
+        perDay.set(k, (perDay.get(k) ?? 0) + (r.promptTokens ?? 0))
+      }
+      expect(new Map(series.map((g) => [`${g.startMs} ${g.dims.model}`, g.promptTokens])), `${context} tz ${tz}`).toEqual(perDay)
+    }
+    // The rounds went through every table.
+    expect([...tables].sort()).toEqual(['usage_daily', 'usage_daily_team', 'usage_hourly', 'usage_team_hourly'])
   })
 })
 
