@@ -204,7 +204,7 @@ export async function benchDashboard(opts: { rows: number; rounds: number; rawRo
     const trial = generated.trial ? `; trial on 200k rows: trigger ${fmt(generated.trial.trigger, 0)} rows/s, backfill ${fmt(generated.trial.backfill, 0)} rows/s` : ''
     rows.push(
       ['usage_hourly rows (rollups)', `${usageRows.toLocaleString('en-US')} usage rows`, '-', '-', '-', `${hourlyRows.toLocaleString('en-US')} (${fmt(usageRows / hourlyRows, 1)} usage rows per rollup row)`],
-      ['setup', `${shortCount(usageRows)} rows over 90 days, 50 teams, libSQL file ${(bytes / 2 ** 30).toFixed(2)} GiB`, '-', '-', '-', `generated in ${fmt(generated.generationSeconds, 0)} s with usage_hourly by ${generated.method}${trial}${generated.reused ? ' (file reused from cache)' : ''}; ${opts.rounds} interleaved rounds after a warm-up round (warm page cache), ${new Date().toISOString().slice(0, 16)}Z, 1-min load ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end`],
+      ['setup', `${shortCount(usageRows)} rows over 90 days, 50 teams, libSQL file ${(bytes / 2 ** 30).toFixed(2)} GiB`, '-', '-', '-', `generated in ${fmt(generated.generationSeconds, 0)} s with usage_hourly by ${generated.method}${trial}${generated.upgrade ? `, then brought to the current schema by the gateway's migrations in ${fmt(generated.upgrade.seconds, 0)} s (daily and per-team rollups backfilled from usage_hourly)` : ''}${generated.reused ? ' (file reused from cache)' : ''}; ${opts.rounds} interleaved rounds after a warm-up round (warm page cache), ${new Date().toISOString().slice(0, 16)}Z, 1-min load ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end`],
     )
     return { rows, generated }
   } finally {

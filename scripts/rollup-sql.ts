@@ -21,6 +21,7 @@ const ROLLUPS: Rollup[] = [
   { table: 'usage_hourly', key: [['team_id', 'team_id'], ['hour_start', HOUR], ['key_id', 'key_id'], ['model', "coalesce(requested_model, '')"], ['backend', "coalesce(backend, '')"], ['host', "coalesce(backend_host, '')"]] },
   { table: 'usage_daily', key: [['team_id', 'team_id'], ['day_start', DAY], ['key_id', 'key_id'], ['model', "coalesce(requested_model, '')"], ['backend', "coalesce(backend, '')"], ['host', "coalesce(backend_host, '')"]] },
   { table: 'usage_team_hourly', key: [['team_id', 'team_id'], ['hour_start', HOUR], ['model', "coalesce(requested_model, '')"], ['backend', "coalesce(backend, '')"]] },
+  { table: 'usage_daily_model', key: [['team_id', 'team_id'], ['day_start', DAY], ['model', "coalesce(requested_model, '')"], ['backend', "coalesce(backend, '')"]] },
   { table: 'usage_daily_team', key: [['day_start', DAY], ['team_id', 'team_id'], ['backend', "coalesce(backend, '')"], ['host', "coalesce(backend_host, '')"]] },
 ]
 

@@ -7,7 +7,7 @@
  */
 import type { Client, InStatement } from '@libsql/client'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATIONS_DIR, openNodeDb } from '../../src/db/open-node.js'
 import { BENCH_HOSTS, BENCH_MODELS, benchHours, benchTeams, KEY_SLOTS, slotsFor, TEAM_SLOTS } from './shape.js'
@@ -32,6 +32,9 @@ export interface GeneratedDb {
   /** Rows/s of each method on TRIAL_ROWS rows, when it was generated with a trial. */
   trial?: Record<RollupMethod, number>
   reused: boolean
+  /** Set when an earlier build was brought up to date by the gateway's own migrations, as a deployment would be. */
+  upgrade?: { fromKey: string; seconds: number }
+  generatorVersion?: number
 }
 
 /** sha256 over every file under migrations/ (names and contents), so a schema change invalidates the cache. */
@@ -48,12 +51,16 @@ function migrationsHash(): string {
   return hash.digest('hex')
 }
 
-/** The statements of migrations/0008 this generator reuses: the backfill (#2) and the trigger. */
-export function rollupStatements(): { backfill: string; trigger: string } {
-  const parts = readFileSync(join(MIGRATIONS_DIR, '0008_usage_rollup_trigger.sql'), 'utf8').split('--> statement-breakpoint').map((s) => s.trim())
-  const backfill = parts.find((s) => s.startsWith('INSERT INTO usage_hourly'))
-  const trigger = parts.find((s) => s.startsWith('CREATE TRIGGER usage_rollup'))
-  if (!backfill || !trigger) throw new Error('migrations/0008_usage_rollup_trigger.sql no longer has the backfill INSERT and the CREATE TRIGGER this benchmark reuses')
+/**
+ * What the migrations do for rows that exist before the trigger does: every rollup backfill (in
+ * migration order; later ones fill from usage_hourly) and the newest CREATE TRIGGER usage_rollup.
+ */
+export function rollupStatements(): { backfill: string[]; trigger: string } {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()
+  const statements = files.flatMap((f) => readFileSync(join(MIGRATIONS_DIR, f), 'utf8').split('--> statement-breakpoint').map((s) => s.replace(/^--.*$/gm, '').trim()))
+  const backfill = statements.filter((s) => /^INSERT INTO usage_(hourly|daily|team_hourly|daily_team)\b/.test(s))
+  const trigger = statements.filter((s) => s.startsWith('CREATE TRIGGER usage_rollup')).at(-1)
+  if (backfill.length === 0 || !trigger) throw new Error('migrations/ no longer hold the rollup backfills and CREATE TRIGGER usage_rollup this benchmark reuses')
   return { backfill, trigger }
 }
 
@@ -228,7 +235,7 @@ async function generateInto(path: string, rows: number, endHourMs: number, metho
     }
     if (method === 'backfill') {
       const t = performance.now()
-      await client.execute(backfill)
+      for (const statement of backfill) await client.execute(statement)
       await client.execute(trigger)
       log(`  backfill of usage_hourly: ${((performance.now() - t) / 1000).toFixed(1)} s`)
     }
@@ -257,6 +264,31 @@ async function trialMethods(outDir: string, endHourMs: number, log: (line: strin
 }
 
 /**
+ * An earlier build of the same rows by this generator version, moved to `path` and migrated to the
+ * current schema (the new rollup tables backfilled, the trigger replaced): minutes instead of a
+ * regeneration, and the same path a real database takes on upgrade. Builds before the sidecar
+ * recorded a version were version 2.
+ */
+async function upgradeOlder(outDir: string, prefix: string, path: string, log: (line: string) => void): Promise<GeneratedDb | undefined> {
+  for (const name of readdirSync(outDir)) {
+    if (!name.startsWith(prefix) || !name.endsWith('.db') || join(outDir, name) === path || !existsSync(join(outDir, `${name}.json`))) continue
+    const old = JSON.parse(readFileSync(join(outDir, `${name}.json`), 'utf8')) as GeneratedDb
+    if ((old.generatorVersion ?? 2) !== GENERATOR_VERSION) continue
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(join(outDir, name + suffix))) renameSync(join(outDir, name + suffix), path + suffix)
+    rmSync(join(outDir, `${name}.json`), { force: true })
+    log(`upgrading ${name} to the current migrations`)
+    const started = performance.now()
+    const { client } = await openNodeDb(`file:${path}`)
+    await client.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    client.close()
+    const seconds = (performance.now() - started) / 1000
+    log(`  migrated in ${seconds.toFixed(0)} s`)
+    return { ...old, upgrade: { fromKey: name, seconds } }
+  }
+  return undefined
+}
+
+/**
  * The cached file for `rows`, generating it when missing or stale: a trial of both ways to build
  * usage_hourly first, then the faster one for the real thing.
  */
@@ -267,6 +299,12 @@ export async function dashboardDb(opts: { rows: number; outDir: string; log: (li
   const path = join(opts.outDir, `${prefix}${key}.db`)
   const sidecar = `${path}.json`
   if (existsSync(path) && existsSync(sidecar)) return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GeneratedDb), path, url: `file:${path}`, reused: true }
+  const upgraded = await upgradeOlder(opts.outDir, prefix, path, opts.log)
+  if (upgraded) {
+    const info: GeneratedDb = { ...upgraded, path, url: `file:${path}`, reused: false, generatorVersion: GENERATOR_VERSION }
+    writeFileSync(sidecar, JSON.stringify(info, null, 2))
+    return info
+  }
   // An older build for the same row count (other migrations or generator) only takes disk space.
   for (const name of readdirSync(opts.outDir)) if (name.startsWith(prefix) && !name.startsWith(`${prefix}${key}`)) rmSync(join(opts.outDir, name), { force: true })
 
@@ -275,7 +313,7 @@ export async function dashboardDb(opts: { rows: number; outDir: string; log: (li
   const method: RollupMethod = trial.backfill > trial.trigger ? 'backfill' : 'trigger'
   opts.log(`generating ${opts.rows.toLocaleString('en-US')} usage rows with usage_hourly by ${method} into ${path}`)
   const generationSeconds = await generateInto(path, opts.rows, endHourMs, method, opts.log)
-  const info: GeneratedDb = { path, url: `file:${path}`, rows: opts.rows, endHourMs, method, generationSeconds, trial, reused: false }
+  const info: GeneratedDb = { path, url: `file:${path}`, rows: opts.rows, endHourMs, method, generationSeconds, trial, reused: false, generatorVersion: GENERATOR_VERSION }
   writeFileSync(sidecar, JSON.stringify(info, null, 2))
   return info
 }

@@ -8,7 +8,8 @@ import { rollupStatements } from './generate.js'
 
 /** The backfill's aggregate expressions: its select list minus the six grouped columns. */
 function backfillAggregates(): string[] {
-  const { backfill } = rollupStatements()
+  // The first backfill is usage_hourly's, from raw rows (the later ones fill from usage_hourly).
+  const backfill = rollupStatements().backfill[0] ?? ''
   const select = backfill.slice(backfill.indexOf('SELECT ') + 'SELECT '.length, backfill.indexOf('\nFROM usage u'))
   const items: string[] = []
   let depth = 0

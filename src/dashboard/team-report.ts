@@ -44,6 +44,7 @@ export async function teamReport(db: GatewayDb, opts: TeamReportOptions): Promis
   if (!team) return undefined
   const { period, filter } = opts
   const nowMs = opts.nowMs ?? Date.now()
+  const filtered = filter.keyId !== undefined || filter.model !== undefined || filter.backend !== undefined
   const scope: RollupScope = { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, nowMs, ...filter }
   const offsetMs = period.tzOffsetMin * 60_000
   const bucket = { bucketMs: PERIOD_MS[period.bucket], offsetMs }
@@ -58,7 +59,8 @@ export async function teamReport(db: GatewayDb, opts: TeamReportOptions): Promis
     by('backend'),
     by('host'),
     listKeys(db, team.id),
-    rollupModels(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, nowMs }),
+    // Unfiltered, the model breakdown already names every model used.
+    filtered ? rollupModels(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, nowMs }) : undefined,
     usageRowsPage(db, { teamId: team.id, fromMs: period.fromMs, toMs: period.toMs, filter, limit: opts.recentLimit ?? 50 }),
   ])
   const keyNames = new Map(keys.map((k) => [k.id, k.name]))
@@ -77,6 +79,6 @@ export async function teamReport(db: GatewayDb, opts: TeamReportOptions): Promis
     ...(budget ? { budget } : {}),
     recent,
     keys: keys.map((k) => ({ id: k.id, name: k.name })),
-    models,
+    models: models ?? byModel.map((r) => r.value).filter((m) => m !== '').sort(),
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Which rollup tables answer a query. Each usage row is summed into four tables (by the trigger in
+ * Which rollup tables answer a query. Each usage row is summed into five tables (by the trigger in
  * migrations/0010): per hour and per UTC day with every dimension, per hour without key and host,
- * and per day without key and model. A query reads the coarsest tables that still have its
+ * per day without key and host, and per day without key and model. A query reads the coarsest tables that still have its
  * dimensions: whole UTC days from a daily table, the hours at either end from an hourly one, so
  * any range of whole hours is exact in any time zone, and a month is a few thousand rows.
  */
@@ -18,10 +18,11 @@ const HOURLY: RollupTable = { name: 'usage_hourly', time: 'hour_start', dims: ['
 const DAILY: RollupTable = { name: 'usage_daily', time: 'day_start', dims: ['team', 'key', 'model', 'backend', 'host'] }
 const TEAM_HOURLY: RollupTable = { name: 'usage_team_hourly', time: 'hour_start', dims: ['team', 'model', 'backend'] }
 const DAILY_TEAM: RollupTable = { name: 'usage_daily_team', time: 'day_start', dims: ['team', 'backend', 'host'] }
+const DAILY_MODEL: RollupTable = { name: 'usage_daily_model', time: 'day_start', dims: ['team', 'model', 'backend'] }
 
 /** Smallest first: the first that has every dimension a query needs is the one it reads. */
 const HOURLY_TABLES = [TEAM_HOURLY, HOURLY]
-const DAILY_TABLES = [DAILY_TEAM, DAILY]
+const DAILY_TABLES = [DAILY_TEAM, DAILY_MODEL, DAILY]
 
 export const DAY_MS = 86_400_000
 

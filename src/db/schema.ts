@@ -246,6 +246,15 @@ export const usageTeamHourly = sqliteTable('usage_team_hourly', {
   ...rollupSums(),
 }, (t) => [primaryKey({ columns: [t.teamId, t.hourStart, t.model, t.backend] }), index('usage_team_hourly_hour_idx').on(t.hourStart)])
 
+/** Per UTC day, team, backend and model: a team's model breakdowns and charts without reading keys. */
+export const usageDailyModel = sqliteTable('usage_daily_model', {
+  teamId: text('team_id').notNull(),
+  dayStart: integer('day_start', { mode: 'number' }).notNull(),
+  model: text('model').notNull(),
+  backend: text('backend').notNull(),
+  ...rollupSums(),
+}, (t) => [primaryKey({ columns: [t.teamId, t.dayStart, t.model, t.backend] })])
+
 /** Per UTC day, team, backend and host: the admin view over every team, and team totals. */
 export const usageDailyTeam = sqliteTable('usage_daily_team', {
   dayStart: integer('day_start', { mode: 'number' }).notNull(),

@@ -142,11 +142,11 @@ describe('usage_hourly, kept by the insert trigger', () => {
   it("the daily and per-team tables' backfill (migration 0010) matches what the trigger built", async () => {
     const sqlText = readFileSync(join(MIGRATIONS_DIR, '0010_usage_rollup_trigger_v2.sql'), 'utf8')
     const backfills = sqlText.split('--> statement-breakpoint').map((s) => s.trim()).filter((s) => s.startsWith('INSERT INTO'))
-    expect(backfills.map((s) => s.split(' ')[2])).toEqual(['usage_daily', 'usage_team_hourly', 'usage_daily_team'])
-    const snapshot = async () => Promise.all(['usage_daily', 'usage_team_hourly', 'usage_daily_team'].map(async (t) => (await client.execute(`select * from ${t} order by 1, 2, 3, 4`)).rows.map((r) => JSON.stringify(r))))
+    expect(backfills.map((s) => s.split(' ')[2])).toEqual(['usage_daily', 'usage_team_hourly', 'usage_daily_model', 'usage_daily_team'])
+    const snapshot = async () => Promise.all(['usage_daily', 'usage_team_hourly', 'usage_daily_model', 'usage_daily_team'].map(async (t) => (await client.execute(`select * from ${t} order by 1, 2, 3, 4`)).rows.map((r) => JSON.stringify(r))))
     const before = await snapshot()
     expect(before.every((rows) => rows.length > 10)).toBe(true)
-    for (const t of ['usage_daily', 'usage_team_hourly', 'usage_daily_team']) await client.execute(`delete from ${t}`)
+    for (const t of ['usage_daily', 'usage_team_hourly', 'usage_daily_model', 'usage_daily_team']) await client.execute(`delete from ${t}`)
     for (const statement of backfills) await client.execute(statement)
     expect(await snapshot()).toEqual(before)
   })
@@ -197,7 +197,7 @@ describe('usage_hourly, kept by the insert trigger', () => {
       expect(new Map(series.map((g) => [`${g.startMs} ${g.dims.model}`, g.promptTokens])), `${context} tz ${tz}`).toEqual(perDay)
     }
     // The rounds went through every table.
-    expect([...tables].sort()).toEqual(['usage_daily', 'usage_daily_team', 'usage_hourly', 'usage_team_hourly'])
+    expect([...tables].sort()).toEqual(['usage_daily', 'usage_daily_model', 'usage_daily_team', 'usage_hourly', 'usage_team_hourly'])
   })
 })
 
