@@ -18,8 +18,9 @@ export async function adminReport(db: GatewayDb, opts: { period: Period; hosts: 
   const scope = { fromMs: period.fromMs, toMs: period.toMs, nowMs }
   const [totals, byTeam, byHost, series, teams] = await Promise.all([
     rollupTotals(db, scope),
-    rollupBy(db, scope, 'team'),
-    rollupBy(db, { ...scope, backend: 'local' }, 'host'),
+    // Neither the teams nor the node-hosts table shows a percentile.
+    rollupBy(db, scope, 'team', { histograms: false }),
+    rollupBy(db, { ...scope, backend: 'local' }, 'host', { histograms: false }),
     rollupSeries(db, scope, { bucketMs: PERIOD_MS[period.bucket], offsetMs: period.tzOffsetMin * 60_000 }),
     listTeams(db),
   ])

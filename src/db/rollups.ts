@@ -55,17 +55,21 @@ const SUMMED: Array<[name: keyof RollupSums | string, column: string]> = [
   ...Array.from({ length: LATENCY_BUCKETS }, (_, i): [string, string] => [`lat${i}`, `lat_${i}`]),
   ...Array.from({ length: LATENCY_BUCKETS }, (_, i): [string, string] => [`ttft${i}`, `ttft_${i}`]),
 ]
-const INNER_COLUMNS = [...SUMMED.map(([, c]) => c), 'hosted_equiv_nano_usd'].join(', ')
-const OUTER_SUMS = [
-  ...SUMMED.map(([name, c]) => `coalesce(sum(${c}), 0) as "${name}"`),
+const HISTOGRAM = /^(lat|ttft)_\d+$/
+const innerColumns = (histograms: boolean) => [...SUMMED.map(([, c]) => c).filter((c) => histograms || !HISTOGRAM.test(c)), 'hosted_equiv_nano_usd'].join(', ')
+const outerSums = (histograms: boolean) => [
+  ...SUMMED.filter(([, c]) => histograms || !HISTOGRAM.test(c)).map(([name, c]) => `coalesce(sum(${c}), 0) as "${name}"`),
   `coalesce(sum(case when backend = 'local' then requests else 0 end), 0) as "localRequests"`,
   `coalesce(sum(case when backend = 'hosted' then requests else 0 end), 0) as "hostedRequests"`,
   `coalesce(sum(case when backend = 'local' then hosted_equiv_nano_usd else 0 end), 0) as "localHostedEquivNanoUsd"`,
 ].join(', ')
+/** The two select lists, with and without the 48 histogram columns (two thirds of a row's sums). */
+const INNER = { true: innerColumns(true), false: innerColumns(false) }
+const OUTER = { true: outerSums(true), false: outerSums(false) }
 
 function sumsOf(row: Record<string, unknown>): RollupSums {
   const n = (name: string) => Number(row[name] ?? 0)
-  const hist = (prefix: string) => Array.from({ length: LATENCY_BUCKETS }, (_, i) => n(`${prefix}${i}`))
+  const hist = (prefix: string) => (`${prefix}0` in row ? Array.from({ length: LATENCY_BUCKETS }, (_, i) => n(`${prefix}${i}`)) : [])
   return {
     requests: n('requests'),
     errors: n('errors'),
@@ -101,23 +105,24 @@ function dimsOf(scope: RollupScope, extra: readonly RollupDimension[]): Set<Roll
 }
 
 /** One source's rows, as `t` (its time) and the needed dimensions and sums, filtered. */
-function sourceSelect(source: RollupSource, scope: RollupScope, dims: ReadonlySet<RollupDimension>): SQL {
+function sourceSelect(source: RollupSource, scope: RollupScope, dims: ReadonlySet<RollupDimension>, histograms: boolean): SQL {
   const { table } = source
   const filters: SQL[] = [sql`${sql.raw(table.time)} >= ${source.fromMs}`, sql`${sql.raw(table.time)} < ${source.toMs}`]
   if (scope.teamId !== undefined) filters.push(sql`team_id = ${scope.teamId}`)
   if (scope.keyId !== undefined) filters.push(sql`key_id = ${scope.keyId}`)
   if (scope.model !== undefined) filters.push(sql`model = ${scope.model}`)
   if (scope.backend !== undefined) filters.push(sql`backend = ${scope.backend}`)
-  const columns = [`${table.time} as t`, ...[...dims].map((d) => COLUMN[d]), INNER_COLUMNS].join(', ')
+  const columns = [`${table.time} as t`, ...[...dims].map((d) => COLUMN[d]), INNER[`${histograms}`]].join(', ')
   return sql`select ${sql.raw(columns)} from ${sql.raw(table.name)} where ${sql.join(filters, sql` and `)}`
 }
 
 /** Sums grouped by `groups` (SQL over t and the dimension columns) from the planned sources. */
-async function query(db: GatewayDb, scope: RollupScope, opts: { dims: readonly RollupDimension[]; hourly: boolean; groups: Array<[alias: string, expr: string]>; orderBy?: string }): Promise<Array<Record<string, unknown>>> {
+async function query(db: GatewayDb, scope: RollupScope, opts: { dims: readonly RollupDimension[]; hourly: boolean; groups: Array<[alias: string, expr: string]>; orderBy?: string; histograms?: boolean }): Promise<Array<Record<string, unknown>>> {
+  const histograms = opts.histograms ?? true
   const dims = dimsOf(scope, opts.dims)
   const sources = planRollup({ fromMs: scope.fromMs, toMs: scope.toMs, nowMs: scope.nowMs, dims, hourly: opts.hourly })
-  const union = sql.join(sources.map((s) => sourceSelect(s, scope, dims)), sql` union all `)
-  const select = [...opts.groups.map(([alias, expr]) => `${expr} as "${alias}"`), OUTER_SUMS].join(', ')
+  const union = sql.join(sources.map((s) => sourceSelect(s, scope, dims, histograms)), sql` union all `)
+  const select = [...opts.groups.map(([alias, expr]) => `${expr} as "${alias}"`), OUTER[`${histograms}`]].join(', ')
   const groupBy = opts.groups.length > 0 ? ` group by ${opts.groups.map((_, i) => i + 1).join(', ')}` : ''
   const orderBy = opts.orderBy ? ` order by ${opts.orderBy}` : ''
   return db.all<Record<string, unknown>>(sql`select ${sql.raw(select)} from (${union})${sql.raw(groupBy + orderBy)}`)
@@ -128,10 +133,13 @@ export async function rollupTotals(db: GatewayDb, scope: RollupScope): Promise<R
   return row ? sumsOf(row) : EMPTY_SUMS
 }
 
-/** Sums per value of one dimension (e.g. per key), largest request count first. */
-export async function rollupBy(db: GatewayDb, scope: RollupScope, dimension: RollupDimension): Promise<Array<RollupSums & { value: string }>> {
+/**
+ * Sums per value of one dimension (e.g. per key), largest request count first. Without
+ * `histograms` the latency buckets are left out (empty): for tables that show no percentile.
+ */
+export async function rollupBy(db: GatewayDb, scope: RollupScope, dimension: RollupDimension, opts: { histograms?: boolean } = {}): Promise<Array<RollupSums & { value: string }>> {
   const column = COLUMN[dimension]
-  const rows = await query(db, scope, { dims: [dimension], hourly: false, groups: [['value', column]], orderBy: `"requests" desc, 1` })
+  const rows = await query(db, scope, { dims: [dimension], hourly: false, groups: [['value', column]], orderBy: `"requests" desc, 1`, histograms: opts.histograms })
   return rows.map((r) => ({ ...sumsOf(r), value: String(r.value) }))
 }
 
@@ -160,7 +168,7 @@ export async function rollupSeries(
 
 /** Models a team used in the range (for the filter's choices). */
 export async function rollupModels(db: GatewayDb, scope: RollupScope): Promise<string[]> {
-  const rows = await rollupBy(db, scope, 'model')
+  const rows = await rollupBy(db, scope, 'model', { histograms: false })
   return rows.map((r) => r.value).filter((m) => m !== '').sort()
 }
 

@@ -113,6 +113,9 @@ describe('usage_hourly, kept by the insert trigger', () => {
   it('groups by key and by day; another team never shows up', async () => {
     const byKey = await rollupBy(db, { teamId: 'team_a', fromMs: T0, toMs: T0 + SPAN_HOURS * HOUR }, 'key')
     for (const k of byKey) expect(k.requests).toBe(rows.filter((r) => r.teamId === 'team_a' && r.keyId === k.value).length)
+    // Without histograms: the same sums, no latency buckets.
+    const lean = await rollupBy(db, { teamId: 'team_a', fromMs: T0, toMs: T0 + SPAN_HOURS * HOUR }, 'key', { histograms: false })
+    expect(lean.map(({ latency, ttft, ...rest }) => ({ ...rest, latency: latency.length, ttft: ttft.length }))).toEqual(byKey.map(({ latency, ttft, ...rest }) => ({ ...rest, latency: 0, ttft: 0 })))
     const period = parsePeriod({ period: 'custom', from: '2026-11-20', to: '2026-11-22', tz: '120' }, T0)
     if ('error' in period) throw new Error(period.error)
     const daily = await dailyRollups(db, { teamId: 'team_a', period, filter: { model: 'deepseek-chat' } })
