@@ -83,6 +83,33 @@ async function measure(url: string, rounds: number, rowsPerRound: number): Promi
   return out
 }
 
+/**
+ * What the rollup trigger (five upserts per row, migrations/0010) costs the write path: the same
+ * raw INSERTs into two libSQL files, one with the trigger and one without, rounds interleaved.
+ */
+async function measureTrigger(dir: string, rounds: number, rowsPerRound: number): Promise<{ without: number[]; with: number[]; ratio: number[] }> {
+  const withTrigger = await openNodeDb(`file:${join(dir, 'with-trigger.db')}`)
+  const without = await openNodeDb(`file:${join(dir, 'without-trigger.db')}`)
+  await without.client.execute('DROP TRIGGER usage_rollup')
+  const out = { without: [] as number[], with: [] as number[], ratio: [] as number[] }
+  try {
+    await rawRowsPerSecond(withTrigger.client, usageRows(Math.min(1000, rowsPerRound)))
+    await rawRowsPerSecond(without.client, usageRows(Math.min(1000, rowsPerRound)))
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? [withTrigger, without] : [without, withTrigger]
+      const rates = new Map<unknown, number>()
+      for (const db of order) rates.set(db, await rawRowsPerSecond(db.client, usageRows(rowsPerRound)))
+      out.with.push(rates.get(withTrigger)!)
+      out.without.push(rates.get(without)!)
+      out.ratio.push(rates.get(withTrigger)! / rates.get(without)!)
+    }
+  } finally {
+    withTrigger.client.close()
+    without.client.close()
+  }
+  return out
+}
+
 export interface UsageWriterResult {
   rows: Array<[string, string, string, string]>
 }
@@ -96,7 +123,9 @@ export async function benchUsageWriter(opts: { rounds?: number; rowsPerRound?: n
     const file = await measure(`file:${join(dir, 'usage.db')}`, rounds, rowsPerRound)
     const remote = await measure(sqld.url, rounds, rowsPerRound)
     const row = (name: string, m: { writer: number[]; raw: number[]; ratio: number[] }): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
-    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote)] }
+    const trigger = await measureTrigger(dir, rounds, rowsPerRound)
+    const triggerRow: [string, string, string, string] = [`rollup trigger cost, libSQL file: raw INSERTs without the trigger (baseline column) vs with it (writer column), ${rowsPerRound} rows x ${rounds} rounds`, spread(trigger.without, 0), spread(trigger.with, 0), `ratio ${spread(trigger.ratio, 3)}`]
+    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), triggerRow] }
   } finally {
     await sqld.stop()
     rmSync(dir, { recursive: true, force: true })
