@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { dailyRollups } from '../db/rollups.js'
+import { dailyRollups } from './daily-rollups.js'
 import { usageRowsPage } from '../db/usage-rows.js'
 import { usdDecimal } from '../limits/budget-format.js'
 import { csvLine, csvStream, type CsvCell } from './csv.js'

@@ -1,6 +1,4 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { Period, ReportFilter, ReportTotals } from '../dashboard/report-types.js'
-import { reportTotals } from '../dashboard/totals.js'
 import { LATENCY_BUCKETS } from '../metering/latency-buckets.js'
 import type { GatewayDb } from './client.js'
 import { DAY_MS, planRollup, type RollupDimension, type RollupSource } from './rollup-plan.js'
@@ -170,15 +168,4 @@ export async function rollupSeries(
 export async function rollupModels(db: GatewayDb, scope: RollupScope): Promise<string[]> {
   const rows = await rollupBy(db, scope, 'model', { histograms: false })
   return rows.map((r) => r.value).filter((m) => m !== '').sort()
-}
-
-/** Per day (viewer's midnight), backend and model: the daily CSV export's rows, oldest first. */
-export async function dailyRollups(db: GatewayDb, q: { teamId: string; period: Period; filter: ReportFilter; nowMs?: number }): Promise<Array<{ dayStartMs: number; backend: string; model: string } & ReportTotals>> {
-  const rows = await rollupSeries(
-    db,
-    { teamId: q.teamId, fromMs: q.period.fromMs, toMs: q.period.toMs, nowMs: q.nowMs, ...q.filter },
-    { bucketMs: DAY_MS, offsetMs: q.period.tzOffsetMin * 60_000 },
-    ['backend', 'model'],
-  )
-  return rows.map((r) => ({ dayStartMs: r.startMs, backend: r.dims.backend ?? '', model: r.dims.model ?? '', ...reportTotals(r) }))
 }
