@@ -1,17 +1,12 @@
+import { base64UrlEncode } from '../base64url.js'
 import { sha256Hex } from '../signing.js'
 
 /** Keys look like `mgw_<43 base64url chars>`: 256 bits of randomness. */
 export const KEY_PREFIX = 'mgw_'
 const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 8
 
-function base64Url(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
 export function generateApiKey(): string {
-  return KEY_PREFIX + base64Url(crypto.getRandomValues(new Uint8Array(32)))
+  return KEY_PREFIX + base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)))
 }
 
 /**

@@ -1,3 +1,4 @@
+import { day } from './format.js'
 import type { Period } from './report-types.js'
 
 const HOUR_MS = 3_600_000
@@ -31,7 +32,6 @@ function parseDay(value: string): number | undefined {
   return new Date(ms).toISOString().startsWith(value) ? ms : undefined
 }
 
-const dayText = (ms: number, offsetMs: number) => new Date(ms + offsetMs).toISOString().slice(0, 10)
 
 /**
  * The span a dashboard page shows, from its query. Days start at the viewer's midnight (tz =
@@ -78,8 +78,8 @@ export function parsePeriod(q: PeriodQuery, nowMs: number): Period | { error: st
   }
   fromMs = floorTo(fromMs, HOUR_MS)
   toMs = ceilTo(toMs, HOUR_MS)
-  const lastDay = dayText(toMs - 1, offsetMs)
-  const firstDay = dayText(fromMs + (offsetMs % HOUR_MS === 0 ? 0 : HOUR_MS), offsetMs)
+  const lastDay = day(toMs - 1, tzOffsetMin)
+  const firstDay = day(fromMs + (offsetMs % HOUR_MS === 0 ? 0 : HOUR_MS), tzOffsetMin)
   return {
     name,
     fromMs,

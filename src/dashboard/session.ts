@@ -1,5 +1,6 @@
 import { KEY_ROLES, type KeyRole } from '../db/schema.js'
-import { base64Url, type Signer } from './signer.js'
+import { base64UrlDecode, base64UrlEncode } from '../base64url.js'
+import type { Signer } from './signer.js'
 
 /** What a dashboard session cookie says: who signed in, never the key itself. */
 export interface Session {
@@ -22,16 +23,6 @@ const MAX_CLOCK_SKEW_MS = 60_000
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined
-  try {
-    const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0))
-  } catch {
-    return undefined
-  }
-}
-
 function isSession(value: unknown): value is Session {
   if (typeof value !== 'object' || value === null) return false
   const s = value as Record<string, unknown>
@@ -46,7 +37,7 @@ function isSession(value: unknown): value is Session {
  * @example setCookie(c, SESSION_COOKIE, await sealSession(signer, session), cookieOptions)
  */
 export async function sealSession(signer: Signer, session: Session, binding = ''): Promise<string> {
-  const payload = base64Url(encoder.encode(JSON.stringify(session)))
+  const payload = base64UrlEncode(encoder.encode(JSON.stringify(session)))
   return `${payload}.${await signer.tag('session', `${payload}\n${binding}`)}`
 }
 
@@ -58,7 +49,7 @@ export async function openSession(signer: Signer, token: string | undefined, now
   if (!token || token.length > MAX_TOKEN_LENGTH) return undefined
   const [payload, tag, extra] = token.split('.')
   if (payload === undefined || tag === undefined || extra !== undefined) return undefined
-  const bytes = fromBase64Url(payload)
+  const bytes = base64UrlDecode(payload)
   if (!bytes) return undefined
   let session: unknown
   try {

@@ -1,4 +1,5 @@
 import { constantTimeEqual } from '../auth/constant-time.js'
+import { base64UrlEncode } from '../base64url.js'
 
 const encoder = new TextEncoder()
 
@@ -10,21 +11,15 @@ export interface Signer {
   verify(purpose: string, message: string, given: string): Promise<boolean>
 }
 
-export function base64Url(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
 /** A random token of `bytes` bytes, base64url. */
 export function randomToken(bytes = 32): string {
-  return base64Url(crypto.getRandomValues(new Uint8Array(bytes)))
+  return base64UrlEncode(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
 export async function hmacSigner(secret: string): Promise<Signer> {
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   // The purpose goes first, so a tag made for one use is never valid for another.
-  const tag = async (purpose: string, message: string) => base64Url(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`moe-dashboard/${purpose}\n${message}`))))
+  const tag = async (purpose: string, message: string) => base64UrlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`moe-dashboard/${purpose}\n${message}`))))
   return {
     tag,
     async verify(purpose, message, given) {
