@@ -8,9 +8,10 @@ import { startNodeHost, type StartNodeHostOptions } from './serve.js'
 const USAGE = `usage:
   node-host serve --model ./m.gguf [--secret S | env NODE_HOST_SECRET] [--port 8081] [--host 127.0.0.1]
                   [--threads N] [--parallel 4] [--context 4096] [--max-queue 16] [--model-name NAME]
-                  [--metrics-open] [--keep-alive-ms 15000] [--insecure-no-auth]
+                  [--cpu-variant auto|NAME] [--metrics-open] [--keep-alive-ms 15000] [--insecure-no-auth]
   node-host serve --upstream http://127.0.0.1:9931 [--upstream-model NAME] [--upstream-api-key K] [same flags]
-  node-host inspect <model.gguf> [--bandwidth-gbs N] [--context N] [--json]`
+  node-host inspect <model.gguf> [--bandwidth-gbs N] [--context N] [--json]
+  node-host doctor [--model ./m.gguf] [--cpu-variant auto|NAME] [--probe] [--json]`
 
 export interface CliIo {
   out(line: string): void
@@ -28,6 +29,10 @@ const processIo: CliIo = {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv
   if (command === 'serve') return serveCommand(rest, io)
+  if (command === 'doctor') {
+    const { runDoctor } = await import('./cpu/doctor.js')
+    return runDoctor(rest, io.out)
+  }
   if (command === 'inspect') {
     // Loaded on demand: it is another module's, and serve must not depend on it.
     const { runInspect } = (await import('./inspect/command.js')) as { runInspect(argv: string[], out: (line: string) => void): Promise<number> }
@@ -60,6 +65,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'model-name': { type: 'string' },
       'metrics-open': { type: 'boolean', default: false },
       'keep-alive-ms': { type: 'string', default: '15000' },
+      'cpu-variant': { type: 'string' },
       'insecure-no-auth': { type: 'boolean', default: false },
     },
   })
@@ -86,6 +92,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     modelName: values['model-name'],
     metricsOpen: values['metrics-open'],
     keepAliveMs: int('keep-alive-ms', values['keep-alive-ms'], 10),
+    cpuVariant: values['cpu-variant'] ?? env.NODE_HOST_CPU_VARIANT ?? 'auto',
   }
 }
 
@@ -121,19 +128,23 @@ async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   })
   if (!host) return 1
   io.err(`node-host listening on ${host.url} (health: ${host.url}/health)`)
-  const loaded = await host.ready.then(
-    () => true,
-    (err: unknown) => {
-      io.err(`error: model failed to load: ${err instanceof Error ? err.message : String(err)}`)
-      return false
-    },
-  )
-  if (!loaded) {
-    await host.close()
-    return 1
+  const stop = io.stopSignal()
+  const loaded = await Promise.race([
+    host.ready.then(
+      () => true,
+      () => false,
+    ),
+    stop.then(() => undefined),
+  ])
+  if (loaded === false) {
+    // Stay up: /health answers 503 with the reason, so the gateway (and its admin) can see why.
+    io.err(`error: ${host.engine.info().error ?? 'model failed to load'}`)
+    io.err(`node-host stays up to report this on ${host.url}/health; stop it with Ctrl-C`)
+  } else if (loaded) {
+    const info = host.engine.info()
+    io.err(`ready: serving ${info.modelName}${info.cpuVariant ? ` (llama.cpp CPU variant ${info.cpuVariant})` : ''}`)
   }
-  io.err(`ready: serving ${host.engine.info().modelName}`)
-  const signal = await io.stopSignal()
+  const signal = await stop
   io.err(`${signal}: shutting down`)
   await host.close()
   return 0

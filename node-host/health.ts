@@ -18,6 +18,10 @@ export interface HealthBody {
   threads: number | null
   uptime_seconds: number
   upstream?: string
+  /** The llama.cpp CPU backend variant in use (llama mode). */
+  cpu_variant?: string
+  /** Why the engine cannot serve (status 'failed'): one line naming the model, variant and remedy. */
+  error?: string
 }
 
 export async function healthReport(deps: { engine: Engine; queue: SlotQueue; throughput: ThroughputWindow; startedAtMs: number }): Promise<{ status: 200 | 503; body: HealthBody }> {
@@ -31,9 +35,10 @@ export async function healthReport(deps: { engine: Engine; queue: SlotQueue; thr
     context_size: info.contextSize ?? null,
     threads: info.threads ?? null,
     uptime_seconds: Math.round((Date.now() - deps.startedAtMs) / 1000),
+    ...(info.cpuVariant ? { cpu_variant: info.cpuVariant } : {}),
   }
   if (info.state === 'loading') return { status: 503, body: { status: 'loading', progress: round(info.loadProgress, 3) ?? 0, ...base } }
-  if (info.state !== 'ready') return { status: 503, body: { status: info.state, ...base } }
+  if (info.state !== 'ready') return { status: 503, body: { status: info.state, ...base, ...(info.error ? { error: info.error } : {}) } }
   if (deps.engine.probe) {
     const probe = await deps.engine.probe()
     if (!probe.ok) return { status: 503, body: { status: 'upstream_unavailable', ...base, ...(probe.detail ? { upstream: probe.detail } : {}) } }

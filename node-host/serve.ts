@@ -41,6 +41,8 @@ export interface StartNodeHostOptions {
   maxQueue?: number
   modelName?: string
   metricsOpen?: boolean
+  /** llama.cpp CPU backend variant: 'auto' (default; env NODE_HOST_CPU_VARIANT) or a name. */
+  cpuVariant?: string
   /** Idle interval before an SSE keep-alive comment; default 15000. */
   keepAliveMs?: number
   /** Resolve only once the model is loaded (default true); false serves /health 503 loading meanwhile. */
@@ -115,6 +117,7 @@ function createEngine(opts: StartNodeHostOptions, parallel: number, log: Logger)
     threads,
     parallel,
     contextSize: opts.contextSize ?? 4096,
+    cpuVariant: opts.cpuVariant ?? process.env.NODE_HOST_CPU_VARIANT ?? 'auto',
     onLoadProgress: opts.onLoadProgress,
     log,
   })

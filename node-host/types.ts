@@ -98,6 +98,9 @@ export interface EngineInfo {
   /** Per sequence, in tokens; undefined when unknown (forward mode). */
   contextSize: number | undefined
   threads: number | undefined
+  /** The llama.cpp CPU backend variant in use (llama mode, once chosen). */
+  cpuVariant?: string
+  /** Why the engine cannot serve (state 'failed'), one line. */
   error?: string
 }
 

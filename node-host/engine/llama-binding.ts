@@ -1,28 +1,80 @@
 /**
- * The llama.cpp binding, loaded once per process: getLlama() tests the prebuilt binary in a child
- * process (~3 s on a busy 2-core box), so engines share it. CPU only, and never built or downloaded at
- * run time. maxThreads 0 makes each context use exactly the threads it asks for.
+ * The llama.cpp binding, loaded once per process from a variant folder (node-host/cpu/prebuilt-bins.ts),
+ * so the CPU backend ggml loads is the one chosen for the model, not merely the best-scoring one.
+ * CPU only, never built or downloaded at run time. maxThreads 0 makes each context use exactly the
+ * threads it asks for. getLlama() has no option for the folder, so the binding is created the way
+ * getLlama() creates a prebuilt one (node-llama-cpp 3.21.1 is pinned; tests load it on every run);
+ * its own child-process binary test is skipped: node-host proves the model in a child itself.
  */
-import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { Llama, LlamaLogLevel } from 'node-llama-cpp'
+import type { VariantFolder } from '../cpu/prebuilt-bins.js'
 
-let shared: Promise<Llama> | undefined
-let log: (level: string, message: string) => void = () => {}
+export type LlamaLogSink = (level: string, message: string) => void
 
-export function setLlamaLogSink(sink: (level: string, message: string) => void): void {
-  log = sink
+interface LlamaFactory {
+  _create(options: Record<string, unknown>): Promise<Llama>
 }
 
-export function sharedLlama(): Promise<Llama> {
-  shared ??= getLlama({
-    gpu: false,
-    build: 'never',
-    maxThreads: 0,
+let shared: { variant: string; llama: Promise<Llama> } | undefined
+let sink: LlamaLogSink = () => {}
+
+export function setLlamaLogSink(next: LlamaLogSink): void {
+  sink = next
+}
+
+/** The variant this process's binding was loaded with, if it was. */
+export function loadedVariant(): string | undefined {
+  return shared?.variant
+}
+
+/** The binding an engine of this process already loaded (tests reuse it to tokenize independently). */
+export function processLlama(): Promise<Llama> {
+  return shared?.llama ?? Promise.reject(new Error('no llama.cpp binding loaded in this process yet'))
+}
+
+/** The process's binding, loading it from `folder` the first time; a second variant cannot be loaded. */
+export function sharedLlama(folder: VariantFolder): Promise<Llama> {
+  if (shared && shared.variant !== folder.variant) {
+    return Promise.reject(new Error(`this process already loaded llama.cpp CPU variant ${shared.variant}; it cannot load ${folder.variant} too`))
+  }
+  if (!shared) {
+    const entry = { variant: folder.variant, llama: loadLlama(folder, (level, message) => sink(level, message)) }
+    entry.llama.catch(() => {
+      if (shared === entry) shared = undefined
+    })
+    shared = entry
+  }
+  return shared.llama
+}
+
+export async function loadLlama(folder: VariantFolder, log: LlamaLogSink): Promise<Llama> {
+  const bindings: unknown = createRequire(import.meta.url)(folder.bindingPath)
+  const buildMetadata: unknown = JSON.parse(readFileSync(join(folder.dir, '_nlcBuildMetadata.json'), 'utf8'))
+  return (Llama as unknown as LlamaFactory)._create({
+    bindings,
+    bindingPath: folder.bindingPath,
+    buildType: 'prebuilt',
+    buildMetadata,
     logLevel: LlamaLogLevel.warn,
     // llama.cpp's own lines never contain prompts.
-    logger: (level, message) => log(String(level), message.trim()),
-  }).catch((err: unknown) => {
-    shared = undefined
-    throw err
+    logger: (level: LlamaLogLevel, message: string) => log(String(level), message.trim()),
+    maxThreads: 0,
+    vramPadding: 0,
+    ramPadding: 0,
+    debug: false,
+    tempDir: false,
   })
-  return shared
+}
+
+/** The CPU variant libraries mapped into this process (Linux); what ggml really loaded. */
+export function mappedCpuVariants(): string[] {
+  try {
+    const maps = readFileSync('/proc/self/maps', 'utf8')
+    return [...new Set([...maps.matchAll(/libggml-cpu-([\w.-]+?)\.(?:so|dylib|dll)/g)].map((m) => m[1]!))]
+  } catch {
+    return []
+  }
 }

@@ -8,7 +8,8 @@ import type { Logger } from '../log.js'
 import { EngineError, type ChatRequest, type Engine, type EngineInfo, type EngineState, type PreparedCompletion } from '../types.js'
 import { createBatchGate, type BatchGate } from './batch-gate.js'
 import { generate } from './generate.js'
-import { setLlamaLogSink, sharedLlama } from './llama-binding.js'
+import { chooseCpuVariant, type VariantChoice } from '../cpu/choose-variant.js'
+import { loadedVariant, setLlamaLogSink, sharedLlama } from './llama-binding.js'
 import { buildPrompt } from './prompt.js'
 import { createGrammarCache, type GrammarCache } from './sampling.js'
 import { createSequencePool, type SequencePool } from './sequence-pool.js'
@@ -21,6 +22,10 @@ export interface LlamaEngineOptions {
   parallel: number
   /** Tokens per sequence. */
   contextSize: number
+  /** llama.cpp CPU backend variant: 'auto' (default) or a name (node-host doctor lists them). */
+  cpuVariant?: string
+  /** Where variant folders and probe verdicts are kept; default node-host's cache directory. */
+  cacheDir?: string
   onLoadProgress?: (progress: number) => void
   log: Logger
 }
@@ -40,11 +45,25 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
   let loadProgress = 0
   let loadError: string | undefined
   let loaded: Loaded | undefined
+  let choice: VariantChoice | undefined
 
   const ready = (async () => {
     const startedAt = performance.now()
     setLlamaLogSink((level, message) => opts.log.warn('llama.cpp', { level, message }))
-    const llama = await sharedLlama()
+    // Proven in a child first: llama.cpp aborts the process on some model/variant pairs.
+    choice = await chooseCpuVariant({
+      modelPath: opts.modelPath,
+      modelName,
+      requested: opts.cpuVariant ?? 'auto',
+      sequences: opts.parallel,
+      contextSize: opts.contextSize,
+      threads: opts.threads,
+      loaded: loadedVariant(),
+      cacheDir: opts.cacheDir,
+      log: opts.log,
+    })
+    const provedAt = performance.now()
+    const llama = await sharedLlama(choice.folder)
     const llamaReadyAt = performance.now()
     const model = await llama.loadModel({
       modelPath: opts.modelPath,
@@ -67,17 +86,22 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     opts.log.info('model.loaded', {
       model: modelName,
       total_ms: ms(startedAt, performance.now()),
-      llama_binding_ms: ms(startedAt, llamaReadyAt),
+      cpu_variant: choice.variant,
+      cpu_variant_reason: choice.reason,
+      probe_ms: ms(startedAt, provedAt),
+      llama_binding_ms: ms(provedAt, llamaReadyAt),
       model_load_ms: ms(llamaReadyAt, modelLoadedAt),
       context_ms: ms(modelLoadedAt, wrapperAt),
-      chat_template_ms: ms(wrapperAt, performance.now()),       context_size: context.contextSize,
+      chat_template_ms: ms(wrapperAt, performance.now()),
+      context_size: context.contextSize,
       threads: opts.threads,
       parallel: opts.parallel,
       chat_wrapper: wrapper.wrapperName,
     })
   })().catch((err: unknown) => {
     state = 'failed'
-    loadError = err instanceof Error ? err.message : String(err)
+    // One line: /health and the gateway's admin view show it as it is.
+    loadError = (err instanceof Error ? err.message : String(err)).split('\n')[0]
     throw err
   })
   ready.catch(() => {}) // observed by callers of `ready`
@@ -85,7 +109,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
   return {
     ready,
     info(): EngineInfo {
-      return { mode: 'llama', state, modelName, loadProgress, contextSize: loaded?.context.contextSize ?? opts.contextSize, threads: opts.threads, ...(loadError ? { error: loadError } : {}) }
+      return { mode: 'llama', state, modelName, loadProgress, contextSize: loaded?.context.contextSize ?? opts.contextSize, threads: opts.threads, ...(choice ? { cpuVariant: choice.variant } : {}), ...(loadError ? { error: loadError } : {}) }
     },
     async prepare(request: ChatRequest): Promise<PreparedCompletion> {
       if (!loaded || state !== 'ready') throw new EngineError(503, 'model_not_ready', `Model is ${state}`)

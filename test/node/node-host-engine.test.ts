@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureTestModel, type TestModelLayout } from '../../node-host/gguf/test-models.js'
-import { sharedLlama } from '../../node-host/engine/llama-binding.js'
+import { processLlama } from '../../node-host/engine/llama-binding.js'
 import { startNodeHost, type NodeHost } from '../../node-host/serve.js'
 import { waitFor } from '../support/net.js'
 import { dataJson, postChat, readSse, TEST_SECRET, testKey } from './node-host-helpers.js'
@@ -70,7 +70,7 @@ describe.each<TestModelLayout>(['llama-moe', 'deepseek2'])('real engine on the t
   it('counts prompt tokens exactly and completion tokens up to max_tokens', async () => {
     const res = await chat(host, key, { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: `count ${layout}` }], max_tokens: 9, grammar: LONG_GRAMMAR })
     // Independent count: ChatML written out by hand, tokenized with the model's own tokenizer.
-    const llama = await sharedLlama()
+    const llama = await processLlama()
     const model = await llama.loadModel({ modelPath })
     const chatml = `<|im_start|>system\nsys<|im_end|>\n<|im_start|>user\ncount ${layout}<|im_end|>\n<|im_start|>assistant\n`
     const expected = [model.tokens.bos!, ...model.tokenize(chatml, true)].length
