@@ -17,6 +17,9 @@ export interface NodeHostReport {
   decode_tokens_per_second: number | null
   health_status: string | null
   health_at: number | null
+  /** node-host's own reason it cannot serve, from its last /health (last_error says how the probe went). */
+  health_error: string | null
+  cpu_variant: string | null
   slots: { total: number; busy: number } | null
   queue: { depth: number; max: number } | null
   in_flight: number
@@ -50,6 +53,8 @@ export function hostReport(entry: NodeHostEntry, s: HostState): NodeHostReport {
     decode_tokens_per_second: s.health?.decodeTokensPerSecond ?? null,
     health_status: s.health?.status ?? null,
     health_at: s.health?.atMs ?? null,
+    health_error: s.health?.error ?? null,
+    cpu_variant: s.health?.cpuVariant ?? null,
     slots: s.health?.slots ?? null,
     queue: s.health?.queue ?? null,
     in_flight: s.inFlight,

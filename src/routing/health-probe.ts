@@ -9,6 +9,17 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0
 }
 
+/**
+ * A string field on one line, cut to `max` UTF-16 units (never half a surrogate pair), or undefined.
+ * The host is not trusted to keep its promise of a short one-line string.
+ */
+function text(v: unknown, max: number): string | undefined {
+  if (typeof v !== 'string') return undefined
+  const line = v.slice(0, max * 2).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+  const cut = line.length > max ? line.slice(0, max).replace(/[\uD800-\uDBFF]$/, '') : line
+  return cut === '' ? undefined : cut
+}
+
 /** Reads node-host's GET /health body (node-host/health.ts); tolerant of missing fields. */
 function healthFrom(raw: unknown, atMs: number): HostHealth {
   const b = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, Record<string, unknown> | string | undefined>
@@ -21,6 +32,8 @@ function healthFrom(raw: unknown, atMs: number): HostHealth {
     queue: { depth: num(queue.depth), max: num(queue.max) },
     decodeTokensPerSecond: typeof tps.decode === 'number' ? tps.decode : null,
     prefillTokensPerSecond: typeof tps.prefill === 'number' ? tps.prefill : null,
+    error: text(b.error, 300),
+    cpuVariant: text(b.cpu_variant, 40),
     atMs,
   }
 }

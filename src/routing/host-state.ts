@@ -7,6 +7,10 @@ export interface HostHealth {
   queue: { depth: number; max: number }
   decodeTokensPerSecond: number | null
   prefillTokensPerSecond: number | null
+  /** Why node-host says it cannot serve (e.g. its model failed to load); only with status 'failed'. */
+  error?: string
+  /** The llama.cpp CPU backend variant node-host loaded (e.g. 'haswell'), in llama mode. */
+  cpuVariant?: string
   atMs: number
   /** This process's requests in flight when the answer came: /health's busy count includes them. */
   ownInFlight?: number

@@ -44,7 +44,7 @@ describe('GET /admin/health', () => {
       return b.local.hosts[0]?.decode_tokens_per_second !== null ? b : undefined
     }, 10_000, 'a probe result')
     expect(body.local.hosts).toEqual([
-      expect.objectContaining({ name, host: new URL(box.url).host, models: ['deepseek-flash'], breaker: 'closed', last_error: 'status_503', decode_tokens_per_second: 12.5, slots: { total: 1, busy: 0 }, queue: { depth: 0, max: 4 } }),
+      expect.objectContaining({ name, host: new URL(box.url).host, models: ['deepseek-flash'], breaker: 'closed', last_error: 'status_503', decode_tokens_per_second: 12.5, health_error: null, cpu_variant: null, slots: { total: 1, busy: 0 }, queue: { depth: 0, max: 4 } }),
     ])
     expect(body.local.hosts[0]!.latency_p50_ms).toBeGreaterThanOrEqual(0)
     // The one 503 went to hosted (a success); the forced 500 is hosted's own failure.

@@ -4,7 +4,7 @@ import { count, share } from '../format.js'
 import type { AdminReport, BreakdownRow } from '../report-types.js'
 import type { Viewer } from '../viewer.js'
 import { periodFields } from './filters.js'
-import { healthTable } from './health.js'
+import { healthTable, hostState } from './health.js'
 import { layout, type Html } from './layout.js'
 import { chartFrames, moneyCard, moneyCell, num, table, totalsCards } from './parts.js'
 
@@ -41,7 +41,7 @@ function hostsTable(p: AdminPageProps): Html {
   const live = new Map(p.health.local.hosts.map((h) => [h.name, h]))
   const rows = p.report.hosts.map((h) => {
     const now = live.get(h.value)
-    const state = now === undefined ? html`<span class="badge">not in this process's pool</span>` : now.available ? html`<span class="badge ok">up</span>` : html`<span class="badge danger">breaker ${now.breaker}</span>`
+    const state = now === undefined ? html`<span class="badge">not in this process's pool</span>` : hostState(now)
     const utilizationPermille = Math.round(h.utilization * 1000)
     return html`<tr data-value="${h.value}"><td>${h.label}</td><td>${state}</td>${num(count(h.requests), h.requests)}${num(count(h.completionTokens), h.completionTokens)}${moneyCell(h.localCostNanoUsd)}<td class="num" data-value="${h.busyMs}"><meter min="0" max="1000" value="${utilizationPermille}"></meter> ${share(h.utilization, 1)}</td><td class="num">${now?.decode_tokens_per_second != null ? `${now.decode_tokens_per_second.toFixed(1)} tok/s` : '—'}</td><td class="num">${now ? `${now.in_flight} in flight` : ''}</td></tr>`
   })
