@@ -88,6 +88,8 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
       total_ms: ms(startedAt, performance.now()),
       cpu_variant: choice.variant,
       cpu_variant_reason: choice.reason,
+      // llama.cpp's system-info line: the CPU features the loaded variant really uses.
+      cpu_features: llama.systemInfo,
       probe_ms: ms(startedAt, provedAt),
       llama_binding_ms: ms(provedAt, llamaReadyAt),
       model_load_ms: ms(llamaReadyAt, modelLoadedAt),

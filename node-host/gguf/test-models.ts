@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deepseek2Layout } from './layouts/deepseek2.js'
 import { llamaMoeLayout } from './layouts/llama-moe.js'
@@ -59,6 +59,20 @@ export async function ensureTestModel(options: TestModelOptions): Promise<string
     pendingWrites.set(path, pending)
   }
   return pending
+}
+
+/**
+ * A tiny llama-moe GGUF that llama.cpp refuses by abort(), on every CPU and with every variant:
+ * expert_used_count exceeds expert_count, which load_hparams asserts against (src/llama-model.cpp).
+ * Tests use it to prove that a native abort never takes node-host or the gateway down.
+ */
+export async function ensureAbortingTestModel(dir: string = DEFAULT_MODEL_CACHE_DIR): Promise<string> {
+  const path = join(resolve(dir), `llama-moe-aborts-at-load-v${GENERATOR_VERSION}.gguf`)
+  if (await isFile(path)) return path
+  await mkdir(dirname(path), { recursive: true })
+  const shape = { ...LLAMA_MOE_SHAPES.tiny, expertCount: 2, expertUsedCount: 4 }
+  await writeGgufAtomic(path, llamaMoeLayout(shape, buildTinyVocab(), { seed: 1, quant: 'f32', name: 'moe-gateway aborts-at-load' }))
+  return path
 }
 
 /** The metadata + tensor specs ensureTestModel writes (exported for tests and tools). */
