@@ -2,6 +2,8 @@
  * `npm start`: the embedded default. The gateway on Node with a local libSQL file, plus,
  * unless NODE_HOST_URL points at a real one, a node-host on loopback serving a generated
  * demo MoE model (random weights: it talks gibberish, but every byte of the path is real).
+ * node-host runs as its own process, restarted if it dies, so a native llama.cpp abort()
+ * never takes the gateway down (scripts/node-host-supervisor.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -10,9 +12,10 @@ import { insertKey } from '../src/db/keys.js'
 import { teams } from '../src/db/schema.js'
 import { insertTeam } from '../src/db/teams.js'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
-import { startNodeHost, type NodeHost } from '../node-host/serve.js'
 import { jsonLogger } from '../src/log.js'
+import type { RunningGateway } from '../src/node.js'
 import { writeDashboardAssets } from './dashboard-assets.js'
+import { superviseNodeHost, type SupervisedNodeHost } from './node-host-supervisor.js'
 
 // Before the gateway's modules load (hence the dynamic import): they embed src/dashboard/client/.
 writeDashboardAssets()
@@ -20,28 +23,51 @@ const { startGateway } = await import('../src/node.js')
 
 const DEMO_MODEL = 'moe-demo'
 const env: Record<string, string | undefined> = { ...process.env }
-const log = jsonLogger((line) => process.stderr.write(`${line}\n`))
-let nodeHost: NodeHost | undefined
+const print = (line: string) => process.stderr.write(`${line}\n`)
+const log = jsonLogger(print)
+let nodeHost: SupervisedNodeHost | undefined
+let gateway: RunningGateway | undefined
+
+// Gateway first, so requests in flight to node-host finish and their usage rows are flushed.
+let stopping = false
+async function stop(): Promise<void> {
+  if (stopping) return // a second Ctrl-C must not kill this script and orphan node-host
+  stopping = true
+  nodeHost?.stopRestarting()
+  let code = 0
+  try {
+    await gateway?.close()
+  } catch (err) {
+    print(`error: gateway did not close cleanly: ${err instanceof Error ? err.message : String(err)}`)
+    code = 1
+  }
+  await nodeHost?.stop()
+  process.exit(code)
+}
+process.on('SIGINT', () => void stop())
+process.on('SIGTERM', () => void stop())
 
 if (!env.NODE_HOST_URL) {
-  process.stderr.write('Preparing the demo MoE model (generated once, cached under ./data/models)...\n')
+  print('Preparing the demo MoE model (generated once, cached under ./data/models)...')
   const modelPath = await ensureTestModel({ layout: 'deepseek2', size: 'demo', dir: join(process.cwd(), 'data/models') })
   env.NODE_HOST_SECRET ??= randomBytes(24).toString('base64url')
-  nodeHost = await startNodeHost({
-    model: modelPath,
-    modelName: DEMO_MODEL,
+  nodeHost = superviseNodeHost({
+    serveArgs: ['--model', modelPath, '--model-name', DEMO_MODEL, '--parallel', '2', '--context', '2048'],
     secret: env.NODE_HOST_SECRET,
-    parallel: 2,
-    contextSize: 2048,
-    log,
-    onLoadProgress: (p) => process.stderr.write(`\rloading model ${Math.round(p * 100)}%`),
+    env: process.env,
+    print,
   })
-  process.stderr.write(`\ndemo node-host on ${nodeHost.url} serving ${DEMO_MODEL} (random weights)\n`)
-  env.NODE_HOST_URL = nodeHost.url
+  env.NODE_HOST_URL = await nodeHost.listening.catch((err: Error) => {
+    print(`error: ${err.message}`)
+    return process.exit(1)
+  })
   env.LOCAL_MODELS ??= DEMO_MODEL
 }
 
-const gateway = await startGateway({ env, log })
+gateway = await startGateway({ env, log })
+
+// The banner waits for the model (about a second): a request while it loads would find local not ready.
+if (nodeHost && (await nodeHost.firstLoad)) print(`demo node-host on ${env.NODE_HOST_URL} serving ${DEMO_MODEL} (random weights)`)
 
 // First run: a demo team and key, so the first request needs no setup.
 const [{ n }] = (await gateway.db.select({ n: count() }).from(teams)) as [{ n: number }]
@@ -54,13 +80,5 @@ if (n === 0) {
       `    -d '{"model":"${env.LOCAL_MODELS?.split(',')[0] ?? DEMO_MODEL}","messages":[{"role":"user","content":"Hello!"}],"max_tokens":32}'\n\n`,
   )
 }
-process.stderr.write(`Usage dashboard: ${gateway.url}/dashboard (sign in with an API key)\n`)
-process.stderr.write(`moe-gateway listening on ${gateway.url}\n`)
-
-async function stop() {
-  await gateway.close()
-  await nodeHost?.close()
-  process.exit(0)
-}
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+print(`Usage dashboard: ${gateway.url}/dashboard (sign in with an API key)`)
+print(`moe-gateway listening on ${gateway.url}`)
