@@ -4,6 +4,7 @@
  * A benchmark that throws is reported as not measured; the others still run.
  */
 import { writeFileSync } from 'node:fs'
+import { benchCpuVariants } from './cpu-variants.js'
 import { benchDashboard, DASHBOARD_HEADER, dashboardRounds, dashboardRows, dashboardSummary, dashboardTitle, shortCount } from './dashboard.js'
 import { benchGatewayOverhead } from './gateway-overhead.js'
 import { benchNodeHostBandwidth } from './node-host-bandwidth.js'
@@ -55,6 +56,9 @@ await section('node-host vs node-llama-cpp direct (decode, 1 thread)', 'node-hos
 await section('node-host memory bandwidth use and inspect prediction (decode, 1 thread, streamed)', 'node-host bandwidth', ['model', 'weight MB read/token', 'decode tok/s', 'of single-thread bandwidth', 'inspect predicted tok/s', 'prediction error'],
   () => benchNodeHostBandwidth(quick ? { quants: ['q8_0'], rounds: 2, maxTokens: 32, bandwidthBudgetMs: 300 } : {}),
   (rows) => rows.filter((r) => r[0]!.startsWith('llama-moe')).map((r): [string, string] => [`${r[0]}: decode vs single-thread bandwidth; inspect prediction error`, `${r[3]}; ${r[5]}`]))
+await section('Decode tok/s by llama.cpp CPU variant (node-host, 1 thread)', 'cpu variants', ['model', 'variant', 'decode tok/s', 'vs best'],
+  () => benchCpuVariants(quick ? { rounds: 2, maxTokens: 32, quants: ['q8_0'] } : {}),
+  (rows) => rows.filter((r) => r[3] !== '1' && r[0] !== 'setup').map((r): [string, string] => [`${r[0]}: ${r[1]} vs best`, r[3]!]))
 await section('node-host continuous batching (--parallel 4, 1 thread, Q8_0)', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
   () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32 } : {}), (rows) => rows.filter((r) => r[0] !== '1').map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
 // Dashboards over a generated (and cached) libSQL file: 10M usage rows, 200k in quick mode (BENCH_DASHBOARD_ROWS overrides).

@@ -9,8 +9,8 @@ export interface SpawnedServer extends ServerProcess {
   url: string
 }
 
-export async function spawnNodeHost(model: string, opts: { threads: number; parallel: number }): Promise<SpawnedServer> {
-  const server = await spawnServer('bench/servers/node-host.ts', [model, String(opts.threads), String(opts.parallel), String(BENCH_CONTEXT_TOKENS), BENCH_SECRET])
+export async function spawnNodeHost(model: string, opts: { threads: number; parallel: number; cpuVariant?: string }): Promise<SpawnedServer> {
+  const server = await spawnServer('bench/servers/node-host.ts', [model, String(opts.threads), String(opts.parallel), String(BENCH_CONTEXT_TOKENS), BENCH_SECRET, opts.cpuVariant ?? 'auto'])
   return { ...server, url: server.words[0]! }
 }
 
