@@ -78,6 +78,30 @@ export async function chooseCpuVariant(opts: ChooseVariantOptions): Promise<Vari
   throw new CpuVariantError(failureMessage(opts, bins, failures))
 }
 
+/**
+ * One variant for a process that loads several models (a process loads one binding): the first in
+ * `auto` order proven, for every model, to run it. Each model is probed at most once per variant.
+ */
+export async function chooseSharedCpuVariant(opts: Omit<ChooseVariantOptions, 'modelPath' | 'modelName' | 'requested' | 'loaded'> & { models: { path: string; name: string }[] }): Promise<VariantChoice> {
+  const bins = await findPrebuiltBins()
+  const cpu = opts.cpu ?? readCpuInfo()
+  const failures: string[] = []
+  for (const variant of candidateVariants(bins, cpu, { ...opts, modelPath: '', modelName: '', requested: 'auto' })) {
+    const probes: ProbeResult[] = []
+    try {
+      for (const model of opts.models) {
+        const choice = await chooseCpuVariant({ ...opts, cpu, modelPath: model.path, modelName: model.name, requested: variant })
+        probes.push(...choice.probes)
+      }
+      return { variant, folder: variantFolder(bins, variant, opts.cacheDir ?? nodeHostCacheDir()), reason: `runs all ${opts.models.length} models`, probes }
+    } catch (err) {
+      if (!(err instanceof CpuVariantError)) throw err
+      failures.push(err.message)
+    }
+  }
+  throw new CpuVariantError(`no CPU variant runs every model: ${failures.join(' | ')}`)
+}
+
 /** The variants to try, in order. */
 export function candidateVariants(bins: PrebuiltBins, cpu: CpuInfo, opts: ChooseVariantOptions): string[] {
   if (opts.loaded) return [opts.loaded]

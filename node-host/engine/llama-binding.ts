@@ -36,12 +36,12 @@ export function processLlama(): Promise<Llama> {
 }
 
 /** The process's binding, loading it from `folder` the first time; a second variant cannot be loaded. */
-export function sharedLlama(folder: VariantFolder): Promise<Llama> {
+export function sharedLlama(folder: VariantFolder, logLevel = LlamaLogLevel.warn): Promise<Llama> {
   if (shared && shared.variant !== folder.variant) {
     return Promise.reject(new Error(`this process already loaded llama.cpp CPU variant ${shared.variant}; it cannot load ${folder.variant} too`))
   }
   if (!shared) {
-    const entry = { variant: folder.variant, llama: loadLlama(folder, (level, message) => sink(level, message)) }
+    const entry = { variant: folder.variant, llama: loadLlama(folder, (level, message) => sink(level, message), logLevel) }
     entry.llama.catch(() => {
       if (shared === entry) shared = undefined
     })
@@ -50,7 +50,7 @@ export function sharedLlama(folder: VariantFolder): Promise<Llama> {
   return shared.llama
 }
 
-export async function loadLlama(folder: VariantFolder, log: LlamaLogSink): Promise<Llama> {
+export async function loadLlama(folder: VariantFolder, log: LlamaLogSink, logLevel = LlamaLogLevel.warn): Promise<Llama> {
   const bindings: unknown = createRequire(import.meta.url)(folder.bindingPath)
   const buildMetadata: unknown = JSON.parse(readFileSync(join(folder.dir, '_nlcBuildMetadata.json'), 'utf8'))
   return (Llama as unknown as LlamaFactory)._create({
@@ -58,7 +58,7 @@ export async function loadLlama(folder: VariantFolder, log: LlamaLogSink): Promi
     bindingPath: folder.bindingPath,
     buildType: 'prebuilt',
     buildMetadata,
-    logLevel: LlamaLogLevel.warn,
+    logLevel,
     // llama.cpp's own lines never contain prompts.
     logger: (level: LlamaLogLevel, message: string) => log(String(level), message.trim()),
     maxThreads: 0,

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ChatMLChatWrapper, getLlama, LlamaChatSession, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaModel } from 'node-llama-cpp'
+import { ChatMLChatWrapper, LlamaChatSession, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaModel } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deepseek2Layout } from '../../node-host/gguf/layouts/deepseek2.js'
 import { DEEPSEEK2_SHAPES } from '../../node-host/gguf/presets.js'
@@ -10,6 +10,8 @@ import { readGgufHeader } from '../../node-host/gguf/reader.js'
 import { ensureTestModel, type TestModelLayout } from '../../node-host/gguf/test-models.js'
 import { buildTinyVocab, CHATML_TEMPLATE } from '../../node-host/gguf/vocab.js'
 import { writeGgufAtomic } from '../../node-host/gguf/writer.js'
+import { setLlamaLogSink, sharedLlama } from '../../node-host/engine/llama-binding.js'
+import { useVariantForModels } from '../support/shared-variant.js'
 import { kvCacheBytes } from '../../node-host/inspect/kv-cache.js'
 import { weightStats } from '../../node-host/inspect/model-stats.js'
 
@@ -22,16 +24,12 @@ const llamaLog: string[] = []
 const models = new Map<TestModelLayout, { path: string; model: LlamaModel }>()
 
 beforeAll(async () => {
-  llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    logLevel: LlamaLogLevel.info,
-    logger: (_level, message) => llamaLog.push(message),
-  })
-  for (const layout of LAYOUTS) {
-    const path = await ensureTestModel({ layout })
-    models.set(layout, { path, model: await llama.loadModel({ modelPath: path }) })
-  }
+  // The CPU variant node-host would prove for these models (an AMX Xeon's best one aborts on deepseek2 Q8_0).
+  const paths = await Promise.all(LAYOUTS.map((layout) => ensureTestModel({ layout })))
+  const choice = await useVariantForModels(paths)
+  setLlamaLogSink((_level, message) => llamaLog.push(message))
+  llama = await sharedLlama(choice.folder, LlamaLogLevel.info)
+  for (const [i, layout] of LAYOUTS.entries()) models.set(layout, { path: paths[i]!, model: await llama.loadModel({ modelPath: paths[i]! }) })
 })
 
 afterAll(async () => {

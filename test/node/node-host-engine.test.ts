@@ -7,6 +7,7 @@ import { ensureTestModel, type TestModelLayout } from '../../node-host/gguf/test
 import { processLlama } from '../../node-host/engine/llama-binding.js'
 import { startNodeHost, type NodeHost } from '../../node-host/serve.js'
 import { waitFor } from '../support/net.js'
+import { useVariantForModels } from '../support/shared-variant.js'
 import { dataJson, postChat, readSse, TEST_SECRET, testKey } from './node-host-helpers.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read loose JSON
@@ -36,6 +37,11 @@ async function streamText(host: NodeHost, key: CryptoKey, body: Json): Promise<{
     chunks,
   }
 }
+
+// Several models share this process's binding: one variant proven for all of them.
+beforeAll(async () => {
+  await useVariantForModels(await Promise.all([ensureTestModel({ layout: 'llama-moe' }), ensureTestModel({ layout: 'deepseek2' })]))
+})
 
 describe.each<TestModelLayout>(['llama-moe', 'deepseek2'])('real engine on the tiny %s model', (layout) => {
   let host: NodeHost
