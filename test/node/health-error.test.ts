@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { NodeHostReport } from '../../src/backends/pool-report.js'
 import type { RunningGateway } from '../../src/node.js'
 import { probeHealth, type ProbeFetch } from '../../src/routing/health-probe.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
 import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
 import { teamWithRoles } from '../support/admin-as.js'
 import { ADMIN_KEY, startTestGateway } from '../support/gateway.js'
 import { waitFor } from '../support/net.js'
 import { signedIn } from './dashboard-support.js'
-import { hostReportOf, nodeHostsEnv } from './pool-support.js'
+import { hostReportOf, nodeHostsEnv, usePoolFixture } from './pool-support.js'
 
 // A node-host whose model failed to load answers /health 503 with status 'failed' and its reason
 // (node-host/health.ts); the gateway carries that reason to /admin/health and the dashboard.
@@ -17,25 +16,13 @@ const LOAD_ERROR = 'model moe-demo aborted llama.cpp (cpu variant sapphirerapids
 const HOSTILE_ERROR = `model <b>moe</b> aborted: <script>alert("x")</script> & 'quoted'`
 const HOSTILE_ESCAPED = 'model &lt;b&gt;moe&lt;/b&gt; aborted: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;'
 
-let deepseek: FakeDeepSeek
-const fakes: FakeNodeHost[] = []
-const gateways: RunningGateway[] = []
-
-beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-})
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()))
-  await Promise.all(fakes.map((f) => f.close()))
-  await deepseek?.close()
-})
+const { fakes, gateways, hostedEnv } = usePoolFixture()
 
 async function oneHost(env: Record<string, string> = {}) {
   const box = await startFakeNodeHost({ secret: SECRET })
   fakes.push(box)
   const { names, value } = nodeHostsEnv([{ url: box.url, secret: SECRET }])
-  const gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '100', ...env } })
+  const gw = await startTestGateway({ env: { ...hostedEnv(), NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '100', ...env } })
   gateways.push(gw)
   return { gw, box, name: names[0]! }
 }

@@ -1,26 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
+import { describe, expect, it } from 'vitest'
 import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
 import { waitFor } from '../support/net.js'
 import { adminCall, startTestGateway, teamWithKey, uniqueName, usageRowsOf } from '../support/gateway.js'
-import { chat, hostReportOf, nodeHostsEnv } from './pool-support.js'
+import { chat, hostReportOf, nodeHostsEnv, usePoolFixture } from './pool-support.js'
 
 // `auto` mode against fake node-hosts whose /health reports different loads and speeds.
 const SECRET = 'node-host-secret-for-auto-tests'
-let deepseek: FakeDeepSeek
-const fakes: FakeNodeHost[] = []
-const gateways: RunningGateway[] = []
-
-beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-})
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()))
-  await Promise.all(fakes.map((f) => f.close()))
-  await deepseek?.close()
-})
+const { fakes, gateways, hostedEnv } = usePoolFixture()
 
 function healthBody(o: { busy: number; depth: number; prefill: number | null; decode: number | null }) {
   return { status: 200, body: { status: 'ok', slots: { total: 1, busy: o.busy }, queue: { depth: o.depth, max: 64 }, tokens_per_second: { prefill: o.prefill, decode: o.decode } } }
@@ -32,7 +18,7 @@ async function autoPool(healths: Array<ReturnType<typeof healthBody>>) {
   fakes.push(...hosts)
   hosts.forEach((h, i) => { h.health = healths[i]! })
   const { names, value } = nodeHostsEnv(hosts.map((h) => ({ url: h.url, secret: SECRET })))
-  const gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '60000' } })
+  const gw = await startTestGateway({ env: { ...hostedEnv(), NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '60000' } })
   gateways.push(gw)
   for (const [i, name] of names.entries()) {
     const decode = (healths[i]!.body.tokens_per_second as { decode: number | null }).decode
@@ -102,7 +88,7 @@ describe('auto routing', () => {
     fakes.push(box)
     box.health = healthBody({ busy: 0, depth: 0, prefill: 2000, decode: 80 })
     const { names: [name], value } = nodeHostsEnv([{ url: box.url, secret: SECRET, models: ['r1-distill.gguf'] }])
-    const gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url, NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '60000' } })
+    const gw = await startTestGateway({ env: { ...hostedEnv(), NODE_HOSTS: value, HEALTH_PROBE_INTERVAL_MS: '60000' } })
     gateways.push(gw)
     await waitFor(async () => (await hostReportOf(gw, name!)).decode_tokens_per_second === 80, 10_000, 'the probe')
     const alias = uniqueName('r1')

@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningGateway } from '../../src/node.js'
-import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
+import { describe, expect, it } from 'vitest'
 import { startFakeNodeHost, type FakeNodeHost } from '../fakes/node-host.js'
 import { waitFor } from '../support/net.js'
 import { startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
-import { chat, hostReportOf, nodeHostsEnv } from './pool-support.js'
+import { chat, hostReportOf, nodeHostsEnv, usePoolFixture } from './pool-support.js'
 
 // Failure modes from the fake node-host (test/fakes/node-host.ts): host-wide behavior and /health.
 const SECRET = 'node-host-secret-for-pool-tests'
-let deepseek: FakeDeepSeek
-const fakes: FakeNodeHost[] = []
-const gateways: RunningGateway[] = []
-const hosted = () => ({ DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek.url })
-
-beforeAll(async () => {
-  deepseek = await startFakeDeepSeek()
-})
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()))
-  await Promise.all(fakes.map((f) => f.close()))
-  await deepseek?.close()
-})
+const { fakes, gateways, hostedEnv } = usePoolFixture()
+const hosted = hostedEnv
 
 async function poolOf(count: number, env: Record<string, string> = {}) {
   const hosts = await Promise.all(Array.from({ length: count }, () => startFakeNodeHost({ secret: SECRET })))

@@ -1,7 +1,27 @@
 import type { AdminHealthBody } from '../../src/admin/health.js'
 import type { NodeHostReport } from '../../src/backends/pool-report.js'
 import type { RunningGateway } from '../../src/node.js'
+import { afterAll, beforeAll } from 'vitest'
+import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
+import type { FakeNodeHost } from '../fakes/node-host.js'
 import { adminCall, uniqueName } from '../support/gateway.js'
+
+/** A file's fake DeepSeek (started before its tests) and the fake node-hosts and gateways it starts, closed after. */
+export function usePoolFixture() {
+  let deepseek: FakeDeepSeek | undefined
+  const fakes: FakeNodeHost[] = []
+  const gateways: RunningGateway[] = []
+  beforeAll(async () => {
+    deepseek = await startFakeDeepSeek()
+  })
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()))
+    await Promise.all(fakes.map((f) => f.close()))
+    await deepseek?.close()
+  })
+  const hostedEnv = () => ({ DEEPSEEK_API_KEY: DEFAULT_FAKE_API_KEY, DEEPSEEK_BASE_URL: deepseek!.url })
+  return { fakes, gateways, hostedEnv }
+}
 
 /** NODE_HOSTS for the given hosts; names are unique per call (the shared sqld keeps backend_state). */
 export function nodeHostsEnv(hosts: Array<{ url: string; secret: string; models?: string[] }>): { names: string[]; value: string } {
