@@ -33,7 +33,31 @@ function retryableStatus(status: number): boolean {
   return status === 402 || status === 408 || status === 429 || status >= 500
 }
 
-type Attempt = Extract<SendResult, { kind: 'served' }> | { kind: 'failed'; status: number; code: string; bodyText?: string; retryAfter?: string | null; retryable: boolean } | { kind: 'client_gone' }
+/**
+ * node-host's 400 for a parameter its engine or model cannot serve (e.g. `tools` on a model whose chat
+ * template has no tool-call format): an OpenAI error with code `unsupported_parameter`. Hosted may serve
+ * it, so it is worth the next backend; any other 400 is the client's mistake and goes back as is.
+ * Either way it says nothing about the host: the pool records a 400 as neutral (health-outcomes.ts).
+ * @example unsupportedParameterReason('{"error":{"code":"unsupported_parameter","param":"tools"}}') // 'unsupported_parameter:tools'
+ */
+export function unsupportedParameterReason(bodyText: string): string | undefined {
+  let error: { code?: unknown; param?: unknown } | undefined
+  try {
+    error = (JSON.parse(bodyText) as { error?: { code?: unknown; param?: unknown } } | null)?.error
+  } catch {
+    return undefined
+  }
+  if (error?.code !== 'unsupported_parameter') return undefined
+  // The reason goes into a response header and the usage row: keep it to a short, safe token.
+  const param = typeof error.param === 'string' ? error.param.toLowerCase().replace(/[^a-z0-9_.]/g, '').slice(0, 40) : ''
+  return param ? `unsupported_parameter:${param}` : 'unsupported_parameter'
+}
+
+type Attempt =
+  | Extract<SendResult, { kind: 'served' }>
+  /** reason: why moving on is worth it, for the fallback reason; `code` when absent. */
+  | { kind: 'failed'; status: number; code: string; bodyText?: string; retryAfter?: string | null; retryable: boolean; reason?: string }
+  | { kind: 'client_gone' }
 
 async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts: SendOptions): Promise<Attempt> {
   const abort = new AbortController()
@@ -52,7 +76,16 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
     const response = await backend.send({ body, signal: abort.signal })
     if (!response.ok) {
       const bodyText = await response.text().catch(() => '')
-      return { kind: 'failed', status: response.status, code: `status_${response.status}`, bodyText, retryAfter: response.headers.get('retry-after'), retryable: retryableStatus(response.status) }
+      const unsupported = backend.name === 'local' && response.status === 400 ? unsupportedParameterReason(bodyText) : undefined
+      return {
+        kind: 'failed',
+        status: response.status,
+        code: `status_${response.status}`,
+        bodyText,
+        retryAfter: response.headers.get('retry-after'),
+        retryable: retryableStatus(response.status) || unsupported !== undefined,
+        ...(unsupported ? { reason: unsupported } : {}),
+      }
     }
     if (!opts.stream) {
       const bodyText = await response.text()
@@ -79,7 +112,8 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
 
 /**
  * Tries backends in order. A failure before the first byte reaches the client (connect
- * error, timeout, 402/408/429/5xx) moves on to the next; anything else is final.
+ * error, timeout, 402/408/429/5xx, node-host's unsupported_parameter 400) moves on to the
+ * next; anything else is final, and so is the last backend's failure, as it answered.
  */
 export async function sendWithFallback(opts: SendOptions): Promise<SendResult> {
   let fallbackReason: string | undefined
@@ -91,7 +125,7 @@ export async function sendWithFallback(opts: SendOptions): Promise<SendResult> {
     if (result.kind === 'client_gone') return { kind: 'client_gone', backend, attempts, ...(fallbackReason ? { fallbackReason } : {}) }
     last = { kind: 'failed', backend, status: result.status, code: result.code, bodyText: result.bodyText, retryAfter: result.retryAfter, attempts, ...(fallbackReason ? { fallbackReason } : {}) }
     if (!result.retryable) return last
-    fallbackReason = `${backend.name}:${result.code}`
+    fallbackReason = `${backend.name}:${result.reason ?? result.code}`
   }
   if (!last) throw new Error('sendWithFallback needs at least one backend')
   return last

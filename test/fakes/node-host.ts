@@ -1,7 +1,7 @@
 /**
  * A small signed-request-checking stand-in for node-host, for gateway tests that need to
  * make the local backend fail on cue. The real node-host is tested in node-host-*.test.ts.
- * Behavior per request: body field `fake_local` = { status?, retryAfter?, closeAfterChunks?, hang?, delayMs? },
+ * Behavior per request: body field `fake_local` = { status?, error?, retryAfter?, closeAfterChunks?, hang?, delayMs? },
  * or for every request: `fake.behavior`. GET /health (unsigned, like node-host's) answers `fake.health`.
  */
 import { createServer, type IncomingMessage } from 'node:http'
@@ -10,6 +10,8 @@ import { importSigningKey, NonceCache, verifyRequest } from '../../src/signing.j
 
 export interface FakeLocalBehavior {
   status?: number
+  /** The OpenAI error object a failure status answers with, e.g. node-host's { code: 'unsupported_parameter', param: 'tools' }. */
+  error?: Record<string, unknown>
   /** Retry-After on a failure status (429 has '2' unless given). */
   retryAfter?: string
   closeAfterChunks?: number
@@ -72,7 +74,7 @@ export async function startFakeNodeHost(opts: { secret: string; model?: string }
     if (behavior.delayMs) await new Promise((r) => setTimeout(r, behavior.delayMs))
     if (behavior.status) {
       res.writeHead(behavior.status, { 'content-type': 'application/json', ...(behavior.retryAfter ? { 'retry-after': behavior.retryAfter } : behavior.status === 429 ? { 'retry-after': '2' } : {}) })
-      res.end(JSON.stringify({ error: { message: 'fake local failure', type: 'server_error', code: `fake_${behavior.status}` } }))
+      res.end(JSON.stringify({ error: behavior.error ?? { message: 'fake local failure', type: 'server_error', code: `fake_${behavior.status}` } }))
       return
     }
     const promptTokens = JSON.stringify(body.messages ?? []).length
