@@ -6,21 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { openAIErrorBody, openAIErrorResponse } from '../src/openai/errors.js'
 import type { Logger } from './log.js'
 import type { NodeHostMetrics } from './metrics.js'
-import {
-  chunk,
-  completion,
-  createChoiceAssembler,
-  deltaFields,
-  newCompletionId,
-  toOpenAIUsage,
-  usageChunk,
-  type ChunkContext,
-} from './openai-format.js'
+import { combinedUsage, runChoice, type ChoiceResult } from './choice-output.js'
+import { completion, newCompletionId, toOpenAIUsage, usageChunk, type ChunkContext } from './openai-format.js'
 import type { SlotLease, SlotQueue } from './queue.js'
 import { readChunks } from './streams.js'
 import { createSseStream, SSE_HEADERS, type SseWriter } from './sse.js'
 import type { ThroughputWindow } from './throughput.js'
-import { EngineError, type ChatRequest, type Engine, type EngineOutput, type EventsOutput, type FinishReason, type Timings, type TokenUsage } from './types.js'
+import { EngineError, type ChatRequest, type Engine, type EngineOutput, type EventsOutput, type Timings, type TokenUsage } from './types.js'
 import { parseChatRequest } from './validate.js'
 
 export interface ChatCompletionDeps {
@@ -53,10 +45,15 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
   }
 
   let request: ChatRequest
-  let prepared: Awaited<ReturnType<Engine['prepare']>>
+  let prepared: Awaited<ReturnType<Engine['prepare']>>[]
   try {
     request = parseChatRequest(rawBody)
-    prepared = await deps.engine.prepare(request, rawBody)
+    // n > 1: one generation per choice, each with its own seed (seed + i) and slot; forward mode
+    // leaves n to its upstream.
+    const choices = info.mode === 'llama' ? request.n : 1
+    prepared = await Promise.all(
+      Array.from({ length: choices }, (_, i) => deps.engine.prepare(request.seed === undefined || i === 0 ? request : { ...request, seed: request.seed + i }, rawBody)),
+    )
   } catch (err) {
     const res = errorResponse(err)
     finish({ status: res.status })
@@ -65,20 +62,27 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
 
   const aborter = new AbortController()
   const signal = AbortSignal.any([clientSignal, aborter.signal])
-  const leasePromise = deps.queue.enter(signal)
-  if (!leasePromise) {
+  const leasePromises = prepared.map(() => deps.queue.enter(signal))
+  if (leasePromises.some((p) => p === undefined)) {
+    aborter.abort()
+    for (const p of leasePromises) void p?.then((lease) => lease.release(), () => {})
     finish({ status: 429 })
     return openAIErrorResponse(429, 'queue_full', `All ${deps.queue.slotsTotal} slots are busy and ${deps.queue.maxQueue} requests are waiting; retry later or elsewhere`, {
       'retry-after': String(retryAfterSeconds(deps)),
     })
   }
 
-  let lease: SlotLease | undefined
-  const runPromise = (async (): Promise<EngineOutput> => {
-    lease = await leasePromise
-    return prepared.run(signal)
-  })()
-  const release = () => lease?.release()
+  const leases: SlotLease[] = []
+  const runPromise = Promise.all(
+    prepared.map(async (p, i): Promise<EngineOutput> => {
+      const lease = await leasePromises[i]!
+      leases.push(lease)
+      return p.run(signal)
+    }),
+  )
+  const release = () => {
+    for (const lease of leases.splice(0)) lease.release()
+  }
   // Settles both ways; observed below.
   runPromise.catch(() => {})
 
@@ -86,12 +90,14 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
 
   if (!request.stream) {
     try {
-      const output = await runPromise
-      if (output.kind === 'passthrough') return passthrough(output, release, finish)
-      const { body, outcome } = await collect(output, ctx)
+      const outputs = await runPromise
+      const only = outputs[0]!
+      if (only.kind === 'passthrough') return passthrough(only, release, finish)
+      const results = await Promise.all(outputs.map((output, index) => runChoice(output as EventsOutput, { index, ctx })))
       release()
-      finish(outcome)
-      return Response.json(body)
+      const total = combinedUsage(results as ChoiceResult[])
+      finish({ status: 200, usage: total.usage, timings: total.timings })
+      return Response.json(completion(ctx, { choices: results as ChoiceResult[], usage: toOpenAIUsage(total.usage, total.reasoningTokens), timings: total.timings }))
     } catch (err) {
       release()
       const res = errorResponse(err)
@@ -104,7 +110,7 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
   // failures, upstream errors); otherwise commit to 200 and keep the stream alive while we wait.
   const commitTimer = new AbortController()
   const early = await Promise.race([
-    runPromise.then((output) => ({ output }), (error: unknown) => ({ error })),
+    runPromise.then((outputs) => ({ outputs }), (error: unknown) => ({ error })),
     sleep(deps.keepAliveMs, undefined, { signal: commitTimer.signal }).catch(() => undefined),
   ])
   commitTimer.abort()
@@ -114,7 +120,8 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
     finish({ status: signal.aborted ? CLIENT_CLOSED : res.status })
     return res
   }
-  if (early?.output.kind === 'passthrough' && early.output.status !== 200) return passthrough(early.output, release, finish)
+  const earlyOnly = early?.outputs[0]
+  if (earlyOnly?.kind === 'passthrough' && earlyOnly.status !== 200) return passthrough(earlyOnly, release, finish)
 
   const { stream, signal: streamSignal } = createSseStream({
     keepAliveMs: deps.keepAliveMs,
@@ -124,8 +131,9 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
       if (!early) writer.keepAlive()
       let outcome: Outcome = { status: 200 }
       try {
-        const output = await runPromise
-        outcome = output.kind === 'events' ? await streamEvents(output, ctx, writer, signal) : await streamPassthrough(output, writer)
+        const outputs = await runPromise
+        const only = outputs[0]!
+        outcome = only.kind === 'passthrough' ? await streamPassthrough(only, writer) : await streamChoices(outputs as EventsOutput[], ctx, writer, signal)
       } catch (err) {
         outcome = { status: signal.aborted ? CLIENT_CLOSED : err instanceof EngineError ? err.status : 500 }
         throw err
@@ -139,51 +147,13 @@ export async function handleChatCompletion(deps: ChatCompletionDeps, rawBody: Ui
   return new Response(stream, { status: 200, headers: SSE_HEADERS })
 }
 
-async function collect(output: EventsOutput, ctx: ChunkContext): Promise<{ body: Record<string, unknown>; outcome: Outcome }> {
-  let assembler = createChoiceAssembler(false)
-  let reasoning = ''
-  let content = ''
-  for await (const event of output.events) {
-    if (event.type === 'start') assembler = createChoiceAssembler(event.startsInReasoning)
-    else if (event.type === 'text') {
-      const d = assembler.push(event.text, event.tokens)
-      reasoning += d.reasoning
-      content += d.content
-    } else {
-      const d = assembler.flush()
-      reasoning += d.reasoning
-      content += d.content
-      const usage = toOpenAIUsage(event.usage, assembler.reasoningTokens)
-      return {
-        body: completion(ctx, { reasoning, content, finishReason: event.finishReason, usage, timings: event.timings }),
-        outcome: { status: 200, usage: event.usage, timings: event.timings },
-      }
-    }
-  }
-  throw new Error('engine ended without a done event')
-}
-
-async function streamEvents(output: EventsOutput, ctx: ChunkContext, writer: SseWriter, signal: AbortSignal): Promise<Outcome> {
-  let assembler = createChoiceAssembler(false)
-  let finishReason: FinishReason = 'stop'
-  writer.data(chunk(ctx, { role: 'assistant', content: '' }, null))
-  for await (const event of output.events) {
-    if (signal.aborted) break
-    if (event.type === 'start') assembler = createChoiceAssembler(event.startsInReasoning)
-    else if (event.type === 'text') {
-      const delta = deltaFields(assembler.push(event.text, event.tokens))
-      if (delta) writer.data(chunk(ctx, delta, null))
-    } else {
-      const tail = deltaFields(assembler.flush())
-      if (tail) writer.data(chunk(ctx, tail, null))
-      finishReason = event.finishReason
-      writer.data(chunk(ctx, {}, finishReason))
-      if (ctx.includeUsage) writer.data(usageChunk(ctx, toOpenAIUsage(event.usage, assembler.reasoningTokens), event.timings))
-      writer.done()
-      return { status: 200, usage: event.usage, timings: event.timings }
-    }
-  }
-  return { status: CLIENT_CLOSED }
+async function streamChoices(outputs: EventsOutput[], ctx: ChunkContext, writer: SseWriter, signal: AbortSignal): Promise<Outcome> {
+  const results = await Promise.all(outputs.map((output, index) => runChoice(output, { index, ctx, writer, signal })))
+  if (results.some((r) => r === undefined)) return { status: CLIENT_CLOSED }
+  const total = combinedUsage(results as ChoiceResult[])
+  if (ctx.includeUsage) writer.data(usageChunk(ctx, toOpenAIUsage(total.usage, total.reasoningTokens), total.timings))
+  writer.done()
+  return { status: 200, usage: total.usage, timings: total.timings }
 }
 
 async function streamPassthrough(output: Extract<EngineOutput, { kind: 'passthrough' }>, writer: SseWriter): Promise<Outcome> {

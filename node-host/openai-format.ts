@@ -59,14 +59,14 @@ export interface ChunkContext {
   includeUsage: boolean
 }
 
-export function chunk(ctx: ChunkContext, delta: Record<string, string>, finishReason: FinishReason | null): Record<string, unknown> {
+export function chunk(ctx: ChunkContext, delta: Record<string, unknown>, finishReason: FinishReason | null, index = 0): Record<string, unknown> {
   return {
     id: ctx.id,
     object: 'chat.completion.chunk',
     created: ctx.created,
     model: ctx.model,
     system_fingerprint: null,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
     ...(ctx.includeUsage ? { usage: null } : {}),
   }
 }
@@ -82,24 +82,33 @@ export function deltaFields(delta: SplitDelta): Record<string, string> | undefin
   return Object.keys(out).length > 0 ? out : undefined
 }
 
-export function completion(
-  ctx: ChunkContext,
-  r: { reasoning: string; content: string; finishReason: FinishReason; usage: OpenAIUsage; timings: Timings },
-): Record<string, unknown> {
+/** One finished choice, as the HTTP layer assembled it from engine events (choice-output.ts). */
+export interface AssembledChoice {
+  reasoning: string
+  content: string
+  toolCalls: { id: string; name: string; arguments: string }[]
+  finishReason: FinishReason
+}
+
+export function completion(ctx: ChunkContext, r: { choices: AssembledChoice[]; usage: OpenAIUsage; timings: Timings }): Record<string, unknown> {
   return {
     id: ctx.id,
     object: 'chat.completion',
     created: ctx.created,
     model: ctx.model,
     system_fingerprint: null,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: r.content, ...(r.reasoning ? { reasoning_content: r.reasoning } : {}) },
-        logprobs: null,
-        finish_reason: r.finishReason,
+    choices: r.choices.map((c, index) => ({
+      index,
+      message: {
+        role: 'assistant',
+        content: c.content,
+        ...(c.reasoning ? { reasoning_content: c.reasoning } : {}),
+        // DeepSeek's shape: each call carries its index, arguments are a JSON string.
+        ...(c.toolCalls.length > 0 ? { tool_calls: c.toolCalls.map((t, i) => ({ index: i, id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) } : {}),
       },
-    ],
+      logprobs: null,
+      finish_reason: c.finishReason,
+    })),
     usage: r.usage,
     timings: r.timings,
   }

@@ -5,10 +5,33 @@
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool'
 
+export interface ToolCall {
+  id: string
+  name: string
+  /** JSON text, as OpenAI sends and expects it. */
+  arguments: string
+}
+
 export interface ChatMessage {
   role: ChatRole
   content: string
+  /** Assistant turns that called tools; content may then be empty (null on the wire). */
+  toolCalls?: ToolCall[]
+  /** Tool results: the call they answer. */
+  toolCallId?: string
+  /** An assistant turn's reasoning, if the client sent it back. */
+  reasoningContent?: string
 }
+
+/** A function the model may call (OpenAI `tools[].function`). */
+export interface ToolSpec {
+  name: string
+  description?: string
+  /** JSON schema of the arguments object. */
+  parameters: Record<string, unknown>
+}
+
+export type ToolChoice = { type: 'none' } | { type: 'auto' } | { type: 'required' } | { type: 'function'; name: string }
 
 export type ResponseFormat =
   | { type: 'text' }
@@ -33,9 +56,18 @@ export interface ChatRequest {
   presencePenalty: number | undefined
   frequencyPenalty: number | undefined
   responseFormat: ResponseFormat
+  tools: ToolSpec[]
+  toolChoice: ToolChoice
+  parallelToolCalls: boolean
+  /** Reasoning on or off (DeepSeek's `thinking`, `reasoning_effort`, legacy model names); undefined: the template's default. */
+  thinking: boolean | undefined
+  /** OpenAI logit_bias: token id -> bias added to its logit (-100..100). */
+  logitBias: Map<number, number>
+  /** Choices to generate (OpenAI `n`). */
+  n: number
 }
 
-export type FinishReason = 'stop' | 'length'
+export type FinishReason = 'stop' | 'length' | 'tool_calls'
 
 /** llama-server's `timings` object, so clients written for it keep working. */
 export interface Timings {
@@ -62,6 +94,10 @@ export type EngineEvent =
    * possible stop string is pending; 0 tokens for text released at the end.
    */
   | { type: 'text'; text: string; tokens: number }
+  /** A tool call begins: its index among this reply's calls, id and function name. */
+  | { type: 'tool_call'; index: number; id: string; name: string }
+  /** More of a tool call's arguments (JSON text). */
+  | { type: 'tool_arguments'; index: number; text: string }
   | { type: 'done'; finishReason: FinishReason; usage: TokenUsage; timings: Timings }
 
 /** What an upstream answered, passed through unchanged (forward mode). */

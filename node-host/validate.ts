@@ -2,18 +2,14 @@
  * Turns a raw `/v1/chat/completions` body into a ChatRequest, or a 400 the client can act on.
  * Unknown fields are ignored (clients send many); known fields with wrong types are refused.
  */
-import { EngineError, type ChatMessage, type ChatRequest, type ResponseFormat } from './types.js'
+import type { ChatMessage, ChatRequest, ResponseFormat } from './types.js'
+import { parseThinking } from './validate-thinking.js'
+import { parseToolCalls, parseToolChoice, parseTools } from './validate-tools.js'
+import { fail, isObject, type Json } from './validate-shared.js'
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool'])
 const MAX_STOP_STRINGS = 16
-
-type Json = Record<string, unknown>
-
-const fail = (message: string, param?: string): never => {
-  throw new EngineError(400, 'invalid_request_error', message, param)
-}
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const MAX_CHOICES = 16
 
 function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
   const v = body[key]
@@ -46,7 +42,12 @@ function parseMessages(value: unknown): ChatMessage[] {
     const at = `messages[${i}]`
     if (!isObject(m)) return fail(`'${at}' must be an object`, at)
     if (typeof m.role !== 'string' || !ROLES.has(m.role)) return fail(`'${at}.role' must be one of ${[...ROLES].join(', ')}`, `${at}.role`)
-    return { role: m.role as ChatMessage['role'], content: messageContent(m.content, at) }
+    const message: ChatMessage = { role: m.role as ChatMessage['role'], content: messageContent(m.content, at) }
+    const toolCalls = m.role === 'assistant' ? parseToolCalls(m.tool_calls, at) : undefined
+    if (toolCalls && toolCalls.length > 0) message.toolCalls = toolCalls
+    if (m.role === 'tool' && typeof m.tool_call_id === 'string') message.toolCallId = m.tool_call_id
+    if (m.role === 'assistant' && typeof m.reasoning_content === 'string') message.reasoningContent = m.reasoning_content
+    return message
   })
 }
 
@@ -79,9 +80,10 @@ export function parseChatRequest(raw: Uint8Array): ChatRequest {
   if (!isObject(body)) return fail('Request body must be a JSON object')
   if (body.model !== undefined && typeof body.model !== 'string') fail("'model' must be a string", 'model')
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') fail("'stream' must be a boolean", 'stream')
-  const n = optionalNumber(body, 'n', 1, 128, true)
-  if (n !== undefined && n !== 1) fail("Only 'n': 1 is supported", 'n')
-  if (Array.isArray(body.tools) && body.tools.length > 0) fail('Tools are not supported by node-host', 'tools')
+  const n = optionalNumber(body, 'n', 1, MAX_CHOICES, true) ?? 1
+  const tools = parseTools(body.tools)
+  const toolChoice = parseToolChoice(body.tool_choice, tools)
+  if (body.parallel_tool_calls !== undefined && body.parallel_tool_calls !== null && typeof body.parallel_tool_calls !== 'boolean') fail("'parallel_tool_calls' must be a boolean", 'parallel_tool_calls')
   const streamOptions = body.stream_options
   if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) fail("'stream_options' must be an object", 'stream_options')
   const maxTokens = optionalNumber(body, 'max_completion_tokens', 1, 1e9, true) ?? optionalNumber(body, 'max_tokens', 1, 1e9, true)
@@ -100,7 +102,27 @@ export function parseChatRequest(raw: Uint8Array): ChatRequest {
     presencePenalty: optionalNumber(body, 'presence_penalty', -2, 2),
     frequencyPenalty: optionalNumber(body, 'frequency_penalty', -2, 2),
     responseFormat: withGrammar(parseResponseFormat(body.response_format), body.grammar),
+    tools,
+    toolChoice,
+    parallelToolCalls: body.parallel_tool_calls !== false,
+    thinking: parseThinking(body),
+    logitBias: parseLogitBias(body.logit_bias),
+    n,
   }
+}
+
+/** OpenAI's logit_bias: {"<token id>": bias}, bias from -100 (never) to 100 (always). */
+function parseLogitBias(value: unknown): Map<number, number> {
+  const bias = new Map<number, number>()
+  if (value === undefined || value === null) return bias
+  if (!isObject(value)) return fail("'logit_bias' must be an object of token id -> bias", 'logit_bias')
+  for (const [key, v] of Object.entries(value)) {
+    const token = Number(key)
+    if (!/^\d+$/.test(key) || !Number.isSafeInteger(token)) return fail(`'logit_bias' keys must be token ids; got '${key.slice(0, 20)}'`, 'logit_bias')
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < -100 || v > 100) return fail(`'logit_bias[${key}]' must be a number from -100 to 100`, 'logit_bias')
+    bias.set(token, v)
+  }
+  return bias
 }
 
 /** llama-server's `grammar` (GBNF) extension; it cannot be combined with a JSON response_format. */

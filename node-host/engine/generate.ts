@@ -4,6 +4,8 @@
  * The decode loop runs ahead of the consumer: events queue up while the consumer writes them out.
  */
 import type { LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp'
+import { createToolCallParser, type ToolCallParser } from './tool-call-parser.js'
+import type { ToolTokens } from './tool-tokens.js'
 import { createStopMatcher } from '../stop-matcher.js'
 import type { ChatRequest, EngineEvent, FinishReason, Timings } from '../types.js'
 import type { BuiltPrompt } from './prompt.js'
@@ -22,6 +24,18 @@ export interface GenerateJob {
   signal: AbortSignal
   /** Shared by the context's sequences: lines their decode steps up into one batch. */
   gate: BatchGate
+  /** Set when the request offers tools the model may call. */
+  tools?: ToolPlan
+}
+
+/** How tool calls are sampled: under a grammar from the first token, or from a trigger token on. */
+export interface ToolPlan {
+  tokens: ToolTokens
+  /** A call is forced and no reasoning comes first: sampled under this from the start. */
+  fromStart?: LlamaGrammar
+  /** Sampling this token (calls-begin in auto mode; `</think>` before a forced call) switches to `afterTrigger`. */
+  trigger?: Token
+  afterTrigger?: LlamaGrammar
 }
 
 export async function* generate(job: GenerateJob): AsyncGenerator<EngineEvent> {
@@ -67,7 +81,9 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
   const startedAt = performance.now()
   let firstTokenAt: number | undefined
   let member: GateMember | undefined
-  const iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, job.grammar, generated))
+  const tools = job.tools
+  let parser: ToolCallParser | undefined
+  let iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, tools?.fromStart ?? job.grammar, generated))
   // The latest token's text, handed to the consumer only once the next decode is requested, so the
   // consumer's synchronous work (SSE chunk, socket write) runs while that decode computes.
   let unsent: EngineEvent | undefined
@@ -86,8 +102,30 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
       generated.push(token)
       if (signal.aborted) return
       if (model.isEogToken(token) || prompt.stopTokens.has(token)) {
-        finishReason = 'stop'
+        finishReason = parser && parser.completed > 0 ? 'tool_calls' : 'stop'
         break
+      }
+      if (tools && !parser && token === tools.tokens.callsBegin) parser = createToolCallParser(tools.tokens, newToolCallId)
+      if (parser) {
+        const toolEvents = parser.push(token, decoder.push(token))
+        for (const e of toolEvents.slice(0, -1)) events.push(e)
+        unsent = toolEvents.at(-1)
+        if (parser.done) {
+          finishReason = 'tool_calls'
+          break
+        }
+      }
+      if (tools?.trigger === token && tools.afterTrigger) {
+        // The trigger was sampled freely; from here on the call's grammar holds. The trigger itself is
+        // the new evaluation's first input, so the KV cache continues exactly where it was.
+        await iterator.return()
+        iterator = sequence.evaluate([token], evaluateOptions(request, model, tools.afterTrigger, generated))
+      }
+      // Stop before the context fills: node-llama-cpp would shift the context, which changes the prompt.
+      const contextFull = sequence.nextTokenIndex + 1 >= sequence.contextSize
+      if (parser) {
+        if (generated.length >= maxTokens || contextFull) break
+        continue
       }
       const piece = stops.push(decoder.push(token))
       text += piece.text
@@ -97,9 +135,7 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
         finishReason = 'stop'
         break
       }
-      if (generated.length >= maxTokens) break
-      // Stop before the context fills: node-llama-cpp would shift the context, which changes the prompt.
-      if (sequence.nextTokenIndex + 1 >= sequence.contextSize) break
+      if (generated.length >= maxTokens || contextFull) break
     }
   } finally {
     member?.leave()
@@ -107,7 +143,7 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
   }
   if (signal.aborted) return
   if (unsent) events.push(unsent)
-  if (!stoppedByString) {
+  if (!stoppedByString && !parser) {
     // Text held back for a possible stop string or an unfinished character was output after all.
     const rest = stops.push(decoder.flush())
     const released = rest.stopped ? rest.text : rest.text + stops.flush()
@@ -142,6 +178,11 @@ function isCompleteJson(text: string, lastPiece: string): boolean {
   } catch {
     return false
   }
+}
+
+/** OpenAI-style ids for calls node-host makes (`call_` + 24 random hex digits). */
+function newToolCallId(): string {
+  return `call_${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000

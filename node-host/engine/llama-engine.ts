@@ -10,7 +10,9 @@ import { createBatchGate, type BatchGate } from './batch-gate.js'
 import { generate } from './generate.js'
 import { chooseCpuVariant, type VariantChoice } from '../cpu/choose-variant.js'
 import { loadedVariant, setLlamaLogSink, sharedLlama } from './llama-binding.js'
-import { buildPrompt } from './prompt.js'
+import { createPromptBuilder, type PromptBuilder } from './prompt.js'
+import { createToolGrammarCache, type ToolGrammarCache } from './tool-grammar.js'
+import { planTools } from './tool-plan.js'
 import { createGrammarCache, type GrammarCache } from './sampling.js'
 import { createSequencePool, type SequencePool } from './sequence-pool.js'
 
@@ -33,9 +35,11 @@ export interface LlamaEngineOptions {
 interface Loaded {
   model: LlamaModel
   context: LlamaContext
-  wrapper: ChatWrapper
+  prompts: PromptBuilder
   pool: SequencePool
   grammars: GrammarCache
+  toolGrammars: ToolGrammarCache
+  vocabularySize: number
   gate: BatchGate
 }
 
@@ -79,7 +83,9 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     // Resolving the template costs ~0.3-1 s; once per model, never per request.
     const wrapperAt = performance.now()
     const wrapper = resolveChatWrapper(model)
-    loaded = { model, context, wrapper, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), gate: createBatchGate() }
+    const prompts = createPromptBuilder(model, wrapper)
+    const vocabularySize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0
+    loaded = { model, context, prompts, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), toolGrammars: createToolGrammarCache(llama), vocabularySize, gate: createBatchGate() }
     state = 'ready'
     loadProgress = 1
     const ms = (from: number, to: number) => Math.round(to - from)
@@ -115,14 +121,18 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     },
     async prepare(request: ChatRequest): Promise<PreparedCompletion> {
       if (!loaded || state !== 'ready') throw new EngineError(503, 'model_not_ready', `Model is ${state}`)
-      const { model, wrapper, pool, grammars, context, gate } = loaded
-      const prompt = buildPrompt(model, wrapper, request.messages)
+      const { model, prompts, pool, grammars, toolGrammars, context, gate, vocabularySize } = loaded
+      for (const token of request.logitBias.keys()) {
+        if (token >= vocabularySize) throw new EngineError(400, 'invalid_request_error', `'logit_bias' names token ${token}; this model's vocabulary has ${vocabularySize}`, 'logit_bias')
+      }
+      const prompt = prompts.build(request)
       if (prompt.tokens.length >= context.contextSize) {
         throw new EngineError(400, 'context_length_exceeded', `Prompt is ${prompt.tokens.length} tokens; this model's context holds ${context.contextSize}`, 'messages')
       }
       const grammar = await grammars.forFormat(request.responseFormat)
+      const tools = await planTools(request, prompt, prompts.toolTokens, toolGrammars)
       return {
-        run: async (signal) => ({ kind: 'events', events: generate({ model, pool, prompt, request, grammar, signal, gate }) }),
+        run: async (signal) => ({ kind: 'events', events: generate({ model, pool, prompt, request, grammar, signal, gate, ...(tools ? { tools } : {}) }) }),
       }
     },
     async close() {

@@ -2,7 +2,7 @@
  * Maps OpenAI sampling fields onto node-llama-cpp's evaluate options, and response_format onto a
  * grammar. Grammars are compiled once and cached (a JSON schema grammar takes a while to build).
  */
-import { LlamaGrammarEvaluationState, type Llama, type LlamaGrammar, type LlamaModel, type SequenceEvaluateOptions, type Token } from 'node-llama-cpp'
+import { LlamaGrammarEvaluationState, TokenBias, type Llama, type LlamaGrammar, type LlamaModel, type SequenceEvaluateOptions, type Token } from 'node-llama-cpp'
 import { EngineError, type ChatRequest, type ResponseFormat } from '../types.js'
 
 /** OpenAI's defaults (temperature 1, top_p 1), with llama-server's top_k 40 to keep sampling cheap on large vocabularies. */
@@ -66,6 +66,7 @@ export function evaluateOptions(
     minP: request.minP ?? 0,
     seed: toSamplerSeed(request.seed),
     grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined,
+    tokenBias: request.logitBias.size > 0 ? tokenBiasOf(model, request.logitBias) : undefined,
     repeatPenalty:
       presencePenalty > 0 || frequencyPenalty > 0
         ? { punishTokens: () => generated.slice(-PENALTY_WINDOW_TOKENS), maxPunishTokens: PENALTY_WINDOW_TOKENS, penalty: 1, presencePenalty, frequencyPenalty }
@@ -73,4 +74,11 @@ export function evaluateOptions(
     // EOG tokens are counted as completion tokens (llama-server counts them too), then end the reply.
     yieldEogToken: true,
   }
+}
+
+/** OpenAI's logit_bias: added to the logit; -100 bans the token (as OpenAI: "should result in a ban"). */
+function tokenBiasOf(model: LlamaModel, logitBias: ReadonlyMap<number, number>): TokenBias {
+  const bias = new TokenBias(model.tokenizer)
+  for (const [token, value] of logitBias) bias.set(token as Token, value <= -100 ? 'never' : { logit: value })
+  return bias
 }

@@ -1,0 +1,73 @@
+/**
+ * The grammar a tool call is sampled under, in DeepSeek's format (tool-tokens.ts): special tokens by id
+ * (`<[id]>`), each function's name, and its arguments constrained by its JSON schema (node-llama-cpp's
+ * schema-to-GBNF), so arguments always parse and match. Cached per tools + choice.
+ */
+import type { Llama, LlamaGrammar } from 'node-llama-cpp'
+import { EngineError, type ToolChoice, type ToolSpec } from '../types.js'
+import { prefixGbnfRules } from './gbnf-rename.js'
+import type { ToolTokens } from './tool-tokens.js'
+
+const CACHE_SIZE = 32
+
+export interface ToolGrammarRequest {
+  tools: readonly ToolSpec[]
+  choice: ToolChoice
+  parallel: boolean
+  /** false: the calls-begin token was already sampled (auto mode's trigger); the grammar starts after it. */
+  withBegin: boolean
+}
+
+export interface ToolGrammarCache {
+  forTools(tokens: ToolTokens, request: ToolGrammarRequest): Promise<LlamaGrammar>
+}
+
+export function createToolGrammarCache(llama: Llama): ToolGrammarCache {
+  const cache = new Map<string, Promise<LlamaGrammar>>()
+  return {
+    forTools(tokens, request) {
+      const key = JSON.stringify([request.tools, request.choice, request.parallel, request.withBegin])
+      let grammar = cache.get(key)
+      if (!grammar) {
+        grammar = buildToolGrammar(llama, tokens, request)
+        cache.set(key, grammar)
+        grammar.catch(() => cache.delete(key))
+        if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!)
+      }
+      return grammar
+    },
+  }
+}
+
+async function buildToolGrammar(llama: Llama, t: ToolTokens, request: ToolGrammarRequest): Promise<LlamaGrammar> {
+  const callable = request.choice.type === 'function' ? request.tools.filter((tool) => tool.name === (request.choice as { name: string }).name) : request.tools
+  const rules: string[] = []
+  const alternatives: string[] = []
+  for (const [i, tool] of callable.entries()) {
+    const prefix = `f${i}-`
+    rules.push(prefixGbnfRules(await argumentsGrammar(llama, tool), prefix))
+    alternatives.push(`${prefix}call`)
+    rules.push(`${prefix}call ::= ${gbnfString(tool.name)} "\\n\`\`\`json\\n" ${prefix}root "\\n\`\`\`" <[${t.callEnd}]>`)
+  }
+  const begin = request.withBegin ? `[ \\n]{0,2} <[${t.callsBegin}]> ` : ''
+  const calls = request.parallel ? 'call ("\\n" call)*' : 'call'
+  return llama.createGrammar({
+    grammar: [`root ::= ${begin}${calls} <[${t.callsEnd}]>`, `call ::= <[${t.callBegin}]> "function" <[${t.sep}]> (${alternatives.join(' | ')})`, ...rules].join('\n'),
+  })
+}
+
+/** node-llama-cpp's GBNF for the schema, without the trailing newlines its root allows (the fence follows). */
+async function argumentsGrammar(llama: Llama, tool: ToolSpec): Promise<string> {
+  let schemaGrammar: LlamaGrammar
+  try {
+    schemaGrammar = await llama.createGrammarForJsonSchema(tool.parameters as Parameters<Llama['createGrammarForJsonSchema']>[0])
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    throw new EngineError(400, 'unsupported_parameter', `The parameters schema of function '${tool.name}' uses what node-host cannot enforce: ${reason}`, 'tools')
+  }
+  return schemaGrammar.grammar.replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
+}
+
+function gbnfString(text: string): string {
+  return JSON.stringify(text)
+}
