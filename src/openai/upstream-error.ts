@@ -11,11 +11,12 @@ const MESSAGES: Record<string, string> = {
 function upstreamErrorBody(text: string | undefined): OpenAIErrorBody | undefined {
   if (!text) return undefined
   try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown } }
+    const parsed = JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }
     const error = parsed?.error
     if (!error || typeof error.message !== 'string') return undefined
     const code = typeof error.code === 'string' || typeof error.code === 'number' ? String(error.code) : typeof error.type === 'string' ? error.type : 'upstream_error'
-    const body = openAIErrorBody(0, code, error.message)
+    // The param says which field to fix (node-host's unsupported_parameter names it): keep it.
+    const body = openAIErrorBody(0, code, error.message, typeof error.param === 'string' ? error.param.slice(0, 100) : undefined)
     if (typeof error.type === 'string') body.error.type = error.type as OpenAIErrorBody['error']['type']
     return body
   } catch {

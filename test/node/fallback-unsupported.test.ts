@@ -110,6 +110,7 @@ describe('unsupported_parameter from node-host', () => {
     const err = await client(gw, key).chat.completions.create(toolsBody(UNSUPPORTED_TOOLS)).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BadRequestError)
     expect((err as BadRequestError).code).toBe('unsupported_parameter')
+    expect((err as BadRequestError).param).toBe('tools')
     expect((err as BadRequestError).message).toContain('no tool-call format')
     expect((err as BadRequestError).headers.get('x-moe-backend')).toBe('local')
     const [row] = await usageRowsOf(gw, teamId)
