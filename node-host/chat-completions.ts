@@ -188,7 +188,7 @@ function upstreamErrorBody(status: number, text: string): unknown {
 }
 
 function errorResponse(err: unknown): Response {
-  if (err instanceof EngineError) return openAIErrorResponse(err.status, err.code, err.message)
+  if (err instanceof EngineError) return Response.json(openAIErrorBody(err.status, err.code, err.message, err.param), { status: err.status })
   if (err instanceof Error && err.name === 'AbortError') return openAIErrorResponse(499, 'client_closed', 'Client closed the request')
   return openAIErrorResponse(500, 'internal_error', 'Generation failed')
 }

@@ -14,8 +14,11 @@ export interface ToolGrammarRequest {
   tools: readonly ToolSpec[]
   choice: ToolChoice
   parallel: boolean
-  /** false: the calls-begin token was already sampled (auto mode's trigger); the grammar starts after it. */
-  withBegin: boolean
+  /**
+   * begin: the reply is the calls; after-reasoning: up to two newlines may come first (after `</think>`);
+   * none: the calls-begin token was already sampled (auto mode's trigger), the grammar starts after it.
+   */
+  opening: 'begin' | 'after-reasoning' | 'none'
 }
 
 export interface ToolGrammarCache {
@@ -26,7 +29,7 @@ export function createToolGrammarCache(llama: Llama): ToolGrammarCache {
   const cache = new Map<string, Promise<LlamaGrammar>>()
   return {
     forTools(tokens, request) {
-      const key = JSON.stringify([request.tools, request.choice, request.parallel, request.withBegin])
+      const key = JSON.stringify([request.tools, request.choice, request.parallel, request.opening])
       let grammar = cache.get(key)
       if (!grammar) {
         grammar = buildToolGrammar(llama, tokens, request)
@@ -49,14 +52,21 @@ async function buildToolGrammar(llama: Llama, t: ToolTokens, request: ToolGramma
     alternatives.push(`${prefix}call`)
     rules.push(`${prefix}call ::= ${gbnfString(tool.name)} "\\n\`\`\`json\\n" ${prefix}root "\\n\`\`\`" <[${t.callEnd}]>`)
   }
-  const begin = request.withBegin ? `[ \\n]{0,2} <[${t.callsBegin}]> ` : ''
+  const begin = { begin: `<[${t.callsBegin}]> `, 'after-reasoning': `"\\n"{0,2} <[${t.callsBegin}]> `, none: '' }[request.opening]
   const calls = request.parallel ? 'call ("\\n" call)*' : 'call'
   return llama.createGrammar({
     grammar: [`root ::= ${begin}${calls} <[${t.callsEnd}]>`, `call ::= <[${t.callBegin}]> "function" <[${t.sep}]> (${alternatives.join(' | ')})`, ...rules].join('\n'),
   })
 }
 
-/** node-llama-cpp's GBNF for the schema, without the trailing newlines its root allows (the fence follows). */
+/**
+ * node-llama-cpp's GBNF for the schema, without the trailing newlines its root allows (the fence
+ * follows), integers without exponents, and exponents of at most two digits: its rules allow
+ * `1e400`, which JSON.parse reads as Infinity, and `3e9` for an integer. String characters exclude
+ * `｜` (U+FF5C, still writable as \uff5c): llama.cpp matches a special token's text against character
+ * rules, and every DeepSeek special token's text (`<｜tool▁call▁begin｜>`…) contains it, so without
+ * this a string could swallow a call's closing tokens.
+ */
 async function argumentsGrammar(llama: Llama, tool: ToolSpec): Promise<string> {
   let schemaGrammar: LlamaGrammar
   try {
@@ -65,7 +75,11 @@ async function argumentsGrammar(llama: Llama, tool: ToolSpec): Promise<string> {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
     throw new EngineError(400, 'unsupported_parameter', `The parameters schema of function '${tool.name}' uses what node-host cannot enforce: ${reason}`, 'tools')
   }
-  return schemaGrammar.grammar.replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
+  return schemaGrammar.grammar
+    .replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
+    .replace(/^(integer-number-rule ::= .*?) \(\[eE\].*$/m, '$1')
+    .replaceAll('[eE] [-+]? ("0" | [1-9] [0-9]{0,15})', '[eE] [-+]? [0-9]{1,2}')
+    .replace(/^(string-char-rule ::= \[\^[^\]]*)\]/m, '$1｜]')
 }
 
 function gbnfString(text: string): string {
