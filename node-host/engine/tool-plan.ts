@@ -13,9 +13,9 @@ export async function planTools(request: ChatRequest, prompt: BuiltPrompt, token
   if (request.tools.length === 0 || request.toolChoice.type === 'none') return undefined
   if (!tokens) throw new EngineError(400, 'unsupported_parameter', "This model's chat template has no tool-call format node-host knows (DeepSeek-V3/R1's); it cannot call tools", 'tools')
   if (request.responseFormat.type !== 'text') throw new EngineError(400, 'unsupported_parameter', "node-host cannot combine 'tools' with a JSON 'response_format' or 'grammar'", 'response_format')
-  const grammar = (withBegin: boolean) => grammars.forTools(tokens, { tools: request.tools, choice: request.toolChoice, parallel: request.parallelToolCalls, withBegin })
-  if (request.toolChoice.type === 'auto') return { tokens, trigger: tokens.callsBegin, afterTrigger: await grammar(false) }
+  const grammar = (opening: 'begin' | 'after-reasoning' | 'none') => grammars.forTools(tokens, { tools: request.tools, choice: request.toolChoice, parallel: request.parallelToolCalls, opening })
+  if (request.toolChoice.type === 'auto') return { tokens, trigger: tokens.callsBegin, afterTrigger: await grammar('none') }
   // A forced call: after the reasoning, if the reply starts inside it and the model can end it.
-  if (prompt.startsInReasoning && tokens.thinkEnd !== undefined) return { tokens, trigger: tokens.thinkEnd, afterTrigger: await grammar(true) }
-  return { tokens, fromStart: await grammar(true) }
+  if (prompt.startsInReasoning && tokens.thinkEnd !== undefined) return { tokens, trigger: tokens.thinkEnd, afterTrigger: await grammar('after-reasoning') }
+  return { tokens, fromStart: await grammar('begin') }
 }
