@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { vocabForTemplate, type TestChatTemplate } from './chat-templates.js'
 import { deepseek2Layout } from './layouts/deepseek2.js'
 import { llamaMoeLayout } from './layouts/llama-moe.js'
 import type { ModelLayout } from './layouts/shared.js'
@@ -20,6 +21,8 @@ export interface TestModelOptions {
   size?: ModelSize
   /** Storage type of 2-D+ weights (norms and the router stay F32); default 'q8_0'. */
   quant?: WeightQuant
+  /** tokenizer.chat_template and the special tokens it needs; default 'chatml'. */
+  template?: TestChatTemplate
   /** Cache directory; default <repo>/test/.cache/models. */
   dir?: string
 }
@@ -33,11 +36,13 @@ const pendingWrites = new Map<string, Promise<string>>()
 
 export function testModelFileName(options: TestModelOptions): string {
   const normalized = normalize(options)
+  // ChatML models keep the key (and cached files) they had before templates were an option.
+  const template = normalized.template === 'chatml' ? undefined : normalized.template
   const hash = createHash('sha256')
-    .update(JSON.stringify({ ...normalized, dir: undefined, generator: GENERATOR_VERSION }))
+    .update(JSON.stringify({ ...normalized, template, dir: undefined, generator: GENERATOR_VERSION }))
     .digest('hex')
     .slice(0, 12)
-  return `${normalized.layout}-${normalized.size}-${normalized.quant}-s${normalized.seed}-${hash}.gguf`
+  return `${normalized.layout}-${normalized.size}-${normalized.quant}-s${normalized.seed}${template ? `-${template}` : ''}-${hash}.gguf`
 }
 
 /**
@@ -77,9 +82,9 @@ export async function ensureAbortingTestModel(dir: string = DEFAULT_MODEL_CACHE_
 
 /** The metadata + tensor specs ensureTestModel writes (exported for tests and tools). */
 export function buildTestModelLayout(options: TestModelOptions): ModelLayout {
-  const { layout, size, seed, quant } = normalize(options)
-  const vocab = buildTinyVocab()
-  const name = `moe-gateway ${layout} ${size} ${quant} seed ${seed}`
+  const { layout, size, seed, quant, template } = normalize(options)
+  const vocab = vocabForTemplate(template)
+  const name = `moe-gateway ${layout} ${size} ${quant} seed ${seed}${template === 'chatml' ? '' : ` ${template}`}`
   switch (layout) {
     case 'llama-moe':
       return llamaMoeLayout(LLAMA_MOE_SHAPES[size], vocab, { seed, quant, name })
@@ -94,6 +99,7 @@ function normalize(options: TestModelOptions): Required<TestModelOptions> {
     seed: options.seed ?? 1,
     size: options.size ?? 'tiny',
     quant: options.quant ?? 'q8_0',
+    template: options.template ?? 'chatml',
     dir: options.dir ?? DEFAULT_MODEL_CACHE_DIR,
   }
 }

@@ -2,7 +2,7 @@ import { BPE_TRAINING_CORPUS } from './corpus.js'
 import { kv, type GgufMetadataEntry } from './metadata.js'
 
 /** llama_token_type values (include/llama.h). */
-const TokenType = { NORMAL: 1, CONTROL: 3, USER_DEFINED: 4 } as const
+export const TokenType = { NORMAL: 1, CONTROL: 3, USER_DEFINED: 4 } as const
 
 export const SPECIAL_TOKENS = {
   endOfText: '<|endoftext|>',
@@ -17,12 +17,23 @@ export const CHATML_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 
+/** The tokenizer.* values besides the token list that differ between vocabulary flavours. */
+export interface TokenizerSettings {
+  /** tokenizer.ggml.pre: which of llama.cpp's pre-tokenizers splits text before BPE. */
+  pre: string
+  paddingId: number
+  addBosToken: boolean
+  chatTemplate: string
+}
+
 export interface TinyVocab {
   tokens: string[]
   tokenTypes: number[]
   merges: string[]
   bosId: number
   eosId: number
+  /** Absent: the ChatML flavour's (qwen2 pre-tokenizer, no BOS added, CHATML_TEMPLATE). */
+  settings?: TokenizerSettings
 }
 
 /** GPT-2 byte-to-unicode table: every byte gets a printable, non-whitespace code point. */
@@ -87,11 +98,10 @@ function learnMerges(corpus: string, byteTable: string[], mergeCount: number): s
   return merges
 }
 
-/** Byte-level BPE vocabulary: 256 byte tokens, learned merges, then special tokens. */
-export function buildTinyVocab(mergeCount = 400): TinyVocab {
+/** The NORMAL tokens every flavour shares: 256 byte tokens, then each learned merge's result. */
+export function bytePairTokens(mergeCount = 400): { tokens: string[]; merges: string[] } {
   const byteTable = byteToUnicodeTable()
   const tokens = [...byteTable]
-  const tokenTypes: number[] = tokens.map(() => TokenType.NORMAL)
   const merges = learnMerges(BPE_TRAINING_CORPUS, byteTable, mergeCount)
   const known = new Set(tokens)
   for (const [left, right] of merges) {
@@ -99,8 +109,14 @@ export function buildTinyVocab(mergeCount = 400): TinyVocab {
     if (known.has(merged)) continue
     known.add(merged)
     tokens.push(merged)
-    tokenTypes.push(TokenType.NORMAL)
   }
+  return { tokens, merges: merges.map(([left, right]) => `${left} ${right}`) }
+}
+
+/** Byte-level BPE vocabulary with ChatML specials after the learned tokens. */
+export function buildTinyVocab(mergeCount = 400): TinyVocab {
+  const { tokens, merges } = bytePairTokens(mergeCount)
+  const tokenTypes: number[] = tokens.map(() => TokenType.NORMAL)
   const addSpecial = (text: string, type: number): number => {
     tokens.push(text)
     tokenTypes.push(type)
@@ -112,22 +128,27 @@ export function buildTinyVocab(mergeCount = 400): TinyVocab {
   // Reasoning tags are user-defined (like Qwen3/DeepSeek-R1): they stay visible when detokenized.
   addSpecial(SPECIAL_TOKENS.thinkStart, TokenType.USER_DEFINED)
   addSpecial(SPECIAL_TOKENS.thinkEnd, TokenType.USER_DEFINED)
-  return { tokens, tokenTypes, merges: merges.map(([left, right]) => `${left} ${right}`), bosId, eosId }
+  return { tokens, tokenTypes, merges, bosId, eosId }
 }
 
-/** tokenizer.* metadata for a TinyVocab (gpt2-style BPE with the qwen2 pre-tokenizer). */
+/** tokenizer.* metadata for a TinyVocab (gpt2-style BPE). */
 export function tokenizerMetadata(vocab: TinyVocab): GgufMetadataEntry[] {
+  const settings = vocab.settings ?? chatmlSettings(vocab)
   return [
-    // qwen2 pre-tokenization keeps clean_spaces off, so detokenize(tokenize(s)) == s.
     ['tokenizer.ggml.model', kv.str('gpt2')],
-    ['tokenizer.ggml.pre', kv.str('qwen2')],
+    ['tokenizer.ggml.pre', kv.str(settings.pre)],
     ['tokenizer.ggml.tokens', kv.strings(vocab.tokens)],
     ['tokenizer.ggml.token_type', kv.i32s(vocab.tokenTypes)],
     ['tokenizer.ggml.merges', kv.strings(vocab.merges)],
     ['tokenizer.ggml.bos_token_id', kv.u32(vocab.bosId)],
     ['tokenizer.ggml.eos_token_id', kv.u32(vocab.eosId)],
-    ['tokenizer.ggml.padding_token_id', kv.u32(vocab.bosId)],
-    ['tokenizer.ggml.add_bos_token', kv.bool(false)],
-    ['tokenizer.chat_template', kv.str(CHATML_TEMPLATE)],
+    ['tokenizer.ggml.padding_token_id', kv.u32(settings.paddingId)],
+    ['tokenizer.ggml.add_bos_token', kv.bool(settings.addBosToken)],
+    ['tokenizer.chat_template', kv.str(settings.chatTemplate)],
   ]
+}
+
+function chatmlSettings(vocab: TinyVocab): TokenizerSettings {
+  // qwen2 pre-tokenization keeps clean_spaces off, so detokenize(tokenize(s)) == s.
+  return { pre: 'qwen2', paddingId: vocab.bosId, addBosToken: false, chatTemplate: CHATML_TEMPLATE }
 }
