@@ -62,7 +62,8 @@ async function buildToolGrammar(llama: Llama, t: ToolTokens, request: ToolGramma
 /**
  * node-llama-cpp's GBNF for the schema, without the trailing newlines its root allows (the fence
  * follows), integers without exponents, and exponents of at most two digits: its rules allow
- * `1e400`, which JSON.parse reads as Infinity, and `3e9` for an integer. String characters exclude
+ * `1e400`, which JSON.parse reads as Infinity, and `3e9` for an integer; integers keep to 15 digits,
+ * inside JavaScript's safe range (node-llama-cpp allows 16). String characters exclude
  * `｜` (U+FF5C, still writable as \uff5c): llama.cpp matches a special token's text against character
  * rules, and every DeepSeek special token's text (`<｜tool▁call▁begin｜>`…) contains it, so without
  * this a string could swallow a call's closing tokens.
@@ -77,7 +78,7 @@ async function argumentsGrammar(llama: Llama, tool: ToolSpec): Promise<string> {
   }
   return schemaGrammar.grammar
     .replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
-    .replace(/^(integer-number-rule ::= .*?) \(\[eE\].*$/m, '$1')
+    .replace(/^(integer-number-rule ::= .*?) \(\[eE\].*$/m, (line, head: string) => head.replace('[0-9]{0,15}', '[0-9]{0,14}'))
     .replaceAll('[eE] [-+]? ("0" | [1-9] [0-9]{0,15})', '[eE] [-+]? [0-9]{1,2}')
     .replace(/^(string-char-rule ::= \[\^[^\]]*)\]/m, '$1｜]')
 }
