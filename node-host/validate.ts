@@ -5,7 +5,7 @@
 import type { ChatMessage, ChatRequest, ResponseFormat } from './types.js'
 import { parseThinking } from './validate-thinking.js'
 import { parseToolCalls, parseToolChoice, parseTools } from './validate-tools.js'
-import { fail, isObject, type Json } from './validate-shared.js'
+import { fail, isObject, unsupported, type Json } from './validate-shared.js'
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool'])
 const MAX_STOP_STRINGS = 16
@@ -81,6 +81,8 @@ export function parseChatRequest(raw: Uint8Array): ChatRequest {
   if (body.model !== undefined && typeof body.model !== 'string') fail("'model' must be a string", 'model')
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') fail("'stream' must be a boolean", 'stream')
   const n = optionalNumber(body, 'n', 1, MAX_CHOICES, true) ?? 1
+  // Hosted DeepSeek returns logprobs; node-host does not compute them: let the gateway ask hosted.
+  if (body.logprobs === true || (body.top_logprobs !== undefined && body.top_logprobs !== null)) unsupported('node-host does not return logprobs', body.logprobs === true ? 'logprobs' : 'top_logprobs')
   const tools = parseTools(body.tools)
   const toolChoice = parseToolChoice(body.tool_choice, tools)
   if (body.parallel_tool_calls !== undefined && body.parallel_tool_calls !== null && typeof body.parallel_tool_calls !== 'boolean') fail("'parallel_tool_calls' must be a boolean", 'parallel_tool_calls')

@@ -174,7 +174,7 @@ describe('request validation', () => {
     try {
       parse(body)
     } catch (err) {
-      return err instanceof EngineError ? { status: err.status, param: err.param } : { status: 0 }
+      return err instanceof EngineError ? { status: err.status, code: err.code, param: err.param } : { status: 0 }
     }
     return undefined
   }
@@ -198,6 +198,7 @@ describe('request validation', () => {
     expect(errorOf({ messages: [{ role: 'user', content: 'x' }], thinking: { type: 'sometimes' } })).toMatchObject({ status: 400, param: 'thinking' })
     expect(errorOf({ messages: [{ role: 'user', content: 'x' }], logit_bias: { abc: 1 } })).toMatchObject({ status: 400, param: 'logit_bias' })
     expect(errorOf({ messages: [{ role: 'user', content: 'x' }], logit_bias: { 5: 101 } })).toMatchObject({ status: 400, param: 'logit_bias' })
+    expect(errorOf({ messages: [{ role: 'user', content: 'x' }], logprobs: true })).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'logprobs' })
     expect(errorOf({ messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema' } })).toMatchObject({ status: 400 })
   })
 
