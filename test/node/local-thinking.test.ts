@@ -9,7 +9,10 @@ import { readGgufHeader } from '../../node-host/gguf/reader.js'
 import { ensureTestModel } from '../../node-host/gguf/test-models.js'
 import { startNodeHost, type NodeHost } from '../../node-host/serve.js'
 import type { RunningGateway } from '../../src/node.js'
+import { processLlama } from '../../node-host/engine/llama-binding.js'
+import { DEEPSEEK_TOKENS } from '../../node-host/gguf/deepseek-vocab.js'
 import { startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
+import { findPythonWithJinja, renderWithJinja2 } from '../support/jinja-reference.js'
 
 const SECRET = 'gateway-to-node-host-thinking-secret'
 const ASK = [{ role: 'user' as const, content: 'What is 2 + 2?' }]
@@ -19,9 +22,11 @@ let client: OpenAI
 let teamId: string
 let thinkEnd: number
 let callsBegin: number
+let modelPath: string
 
 beforeAll(async () => {
   const model = await ensureTestModel({ layout: 'deepseek2', template: 'deepseek-r1' })
+  modelPath = model
   const vocab = (await readGgufHeader(model)).metadata['tokenizer.ggml.tokens'] as string[]
   thinkEnd = vocab.indexOf('</think>')
   callsBegin = vocab.indexOf('<｜tool▁calls▁begin｜>')
@@ -97,6 +102,29 @@ describe('thinking on the R1 template', () => {
     expect([Number.isSafeInteger(args.a), Number.isSafeInteger(args.b)]).toEqual([true, true])
     expect(r.usage!.completion_tokens_details!.reasoning_tokens).toBeGreaterThanOrEqual(1)
     expect(callsBegin).toBeGreaterThan(0)
+  })
+})
+
+describe('the prompt node-host evaluates', () => {
+  it('is, token for token, what Python jinja2 renders from the GGUF template for the same OpenAI messages', async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'You can look things up.' },
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"temp_c": 18}' },
+      { role: 'assistant', content: '<think>it is mild</think>Mild: 18 °C.' },
+      { role: 'user', content: 'And tomorrow?' },
+    ]
+    const r = await ask({ messages, max_tokens: 1 })
+    const template = (await readGgufHeader(modelPath)).metadata['tokenizer.chat_template'] as string
+    const reference = renderWithJinja2(findPythonWithJinja(), { template, messages, bos_token: DEEPSEEK_TOKENS.bos, eos_token: DEEPSEEK_TOKENS.eos, add_generation_prompt: true })
+    const model = await (await processLlama()).loadModel({ modelPath, vocabOnly: true })
+    try {
+      // The template writes BOS itself; node-host adds none on top (add_bos_token notwithstanding).
+      expect(r.usage!.prompt_tokens).toBe(model.tokenize(reference, true).length)
+    } finally {
+      await model.dispose()
+    }
   })
 })
 
