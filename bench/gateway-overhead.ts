@@ -1,17 +1,21 @@
 /**
- * Gateway overhead vs a raw node:http + undici pass-through, both in front of the same fake
- * upstream, measured in the same run with rounds interleaved (A B A B ...) on a noisy machine.
- * Reports medians over rounds with min-max.
+ * Gateway overhead beside a raw node:http + undici pass-through and Portkey's gateway, all three in
+ * front of the same fake upstream, driven by the same client, rounds interleaved (A B C, C B A, ...)
+ * on a noisy machine. Reports medians over rounds with min-max.
  */
-import { withPassThroughPair, type Target } from './pass-through-pair.js'
-import { median, percentile, spread } from './support.js'
+import type { Dispatcher } from 'undici'
+import type { FakeBehavior } from '../test/fakes/deepseek.js'
+import { addedP99Row, portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
+import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'
+import { median } from './support.js'
 
-const BODY = JSON.stringify({ model: 'deepseek-flash', messages: [{ role: 'user', content: 'What is a mixture of experts?' }], thinking: { type: 'disabled' } })
-const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true })
+const BODY = { model: 'deepseek-flash', messages: [{ role: 'user', content: 'What is a mixture of experts?' }], thinking: { type: 'disabled' } }
+/** Paced: the first event goes out alone and the next 5 ms later, so a proxy that holds bytes back shows it. */
+const PACED: FakeBehavior = { tokenDelayMs: 5, contentTokens: 1 }
 
-async function once(t: Target, body: string, firstByteOnly = false): Promise<number> {
+async function once(t: Target, req: Dispatcher.RequestOptions, firstByteOnly = false): Promise<number> {
   const started = performance.now()
-  const res = await t.pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body })
+  const res = await t.pool.request(req)
   let firstByteMs = NaN
   for await (const chunk of res.body) {
     if (Number.isNaN(firstByteMs) && (chunk as Buffer).length > 0) firstByteMs = performance.now() - started
@@ -20,18 +24,18 @@ async function once(t: Target, body: string, firstByteOnly = false): Promise<num
   return firstByteOnly ? firstByteMs : performance.now() - started
 }
 
-async function sequential(t: Target, n: number, body: string, firstByteOnly = false): Promise<number[]> {
+async function sequential(t: Target, n: number, req: Dispatcher.RequestOptions, firstByteOnly = false): Promise<number[]> {
   const out: number[] = []
-  for (let i = 0; i < n; i++) out.push(await once(t, body, firstByteOnly))
+  for (let i = 0; i < n; i++) out.push(await once(t, req, firstByteOnly))
   return out
 }
 
-async function throughput(t: Target, concurrency: number, durationMs: number): Promise<number> {
+async function throughput(t: Target, req: Dispatcher.RequestOptions, concurrency: number, durationMs: number): Promise<number> {
   const deadline = performance.now() + durationMs
   let done = 0
   const worker = async () => {
     while (performance.now() < deadline) {
-      await once(t, BODY)
+      await once(t, req)
       done++
     }
   }
@@ -41,41 +45,38 @@ async function throughput(t: Target, concurrency: number, durationMs: number): P
 }
 
 export interface OverheadResult {
-  rows: Array<[string, string, string, string]>
+  rows: string[][]
 }
 
 export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: number; ttfbN?: number; throughputMs?: number } = {}): Promise<OverheadResult> {
   const rounds = opts.rounds ?? 7
-  return withPassThroughPair(64, async (targets) => {
-    for (const t of targets) await sequential(t, 300, BODY) // warm-up: JIT, connections, key cache
+  return withProxyTargets(64, async ({ targets, portkeyNotMeasured }) => {
+    const plain = new Map<TargetName, Dispatcher.RequestOptions>(targets.map((t) => [t.name, chatRequest(t, BODY)]))
+    const paced = new Map<TargetName, Dispatcher.RequestOptions>(targets.map((t) => [t.name, chatRequest(t, { ...BODY, stream: true }, PACED)]))
+    for (const t of targets) await sequential(t, 300, plain.get(t.name)!) // warm-up: JIT, connections, key cache
 
-    const addedP50: number[] = []
-    const p50s: Record<string, number[]> = { raw: [], gateway: [] }
-    const ttfbAdded: number[] = []
-    const rps: Record<string, number[]> = { raw: [], gateway: [] }
-    const rpsRatio: number[] = []
+    const p50: Round[] = []
+    const ttfb: Round[] = []
+    const rps: Round[] = []
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? targets : [...targets].reverse()
-      const lat: Record<string, number> = {}
-      const ttfb: Record<string, number> = {}
-      const tput: Record<string, number> = {}
-      for (const t of order) lat[t.name] = median(await sequential(t, opts.latencyN ?? 200, BODY))
-      for (const t of order) ttfb[t.name] = median(await sequential(t, opts.ttfbN ?? 100, STREAM_BODY, true))
-      for (const t of order) tput[t.name] = await throughput(t, 32, opts.throughputMs ?? 2000)
-      addedP50.push(lat.gateway! - lat.raw!)
-      p50s.raw!.push(lat.raw!)
-      p50s.gateway!.push(lat.gateway!)
-      ttfbAdded.push(ttfb.gateway! - ttfb.raw!)
-      rps.raw!.push(tput.raw!)
-      rps.gateway!.push(tput.gateway!)
-      rpsRatio.push(tput.gateway! / tput.raw!)
+      const lat: Round = {}
+      const first: Round = {}
+      const tput: Round = {}
+      for (const t of order) lat[t.name] = median(await sequential(t, opts.latencyN ?? 200, plain.get(t.name)!))
+      for (const t of order) first[t.name] = median(await sequential(t, opts.ttfbN ?? 100, paced.get(t.name)!, true))
+      for (const t of order) tput[t.name] = await throughput(t, plain.get(t.name)!, 32, opts.throughputMs ?? 2000)
+      p50.push(lat)
+      ttfb.push(first)
+      rps.push(tput)
     }
     return {
       rows: [
-        ['p50 latency, concurrency 1 (ms)', spread(p50s.raw!, 3), spread(p50s.gateway!, 3), `added ${spread(addedP50, 3)} ms (target <= 0.45)`],
-        ['throughput, concurrency 32 (req/s)', spread(rps.raw!, 0), spread(rps.gateway!, 0), `ratio ${spread(rpsRatio, 3)} (target >= 0.6)`],
-        ['stream first byte, added (ms)', '-', '-', `${spread(ttfbAdded, 3)} ms (target <= 1.5)`],
-        ['p99 of added p50 across rounds (ms)', '-', '-', percentile(addedP50, 99).toFixed(3)],
+        proxyRow('p50 latency, concurrency 1 (ms)', p50, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 0.45' } }),
+        proxyRow('throughput, concurrency 32 (req/s)', rps, { compare: 'ratio', digits: 0, targets: { gatewayVsRaw: '>= 0.6', gatewayVsPortkey: '>= 4' } }),
+        proxyRow('first byte of a paced stream, concurrency 1 (ms)', ttfb, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 1.5' } }),
+        addedP99Row('p99 of added p50 across rounds (ms)', p50, 3),
+        ...(portkeyNotMeasured ? [portkeyMissingRow(portkeyNotMeasured)] : []),
       ],
     }
   })

@@ -7,9 +7,11 @@ import { writeFileSync } from 'node:fs'
 import { benchCpuVariants } from './cpu-variants.js'
 import { benchDashboard, DASHBOARD_HEADER, dashboardRounds, dashboardRows, dashboardSummary, dashboardTitle, shortCount } from './dashboard.js'
 import { benchGatewayOverhead } from './gateway-overhead.js'
+import { benchLlamaServer, LLAMA_SERVER_HEADER } from './llama-server.js'
 import { benchNodeHostBandwidth } from './node-host-bandwidth.js'
 import { benchNodeHostBatching } from './node-host-batching.js'
 import { benchNodeHostVsDirect } from './node-host-vs-direct.js'
+import { PROXY_HEADER, proxySummary } from './proxy-table.js'
 import { describeMachine, renderReport, renderSection, type Section, type SummaryRow } from './report.js'
 import { benchStreaming } from './streaming.js'
 import { benchUsageWriter } from './usage-writer.js'
@@ -44,10 +46,11 @@ const lastColumn = (rows: string[][]) => rows.filter((r) => r.at(-1) !== '-').ma
 
 process.stdout.write(`machine: ${atStart.cores} x ${atStart.cpuModel}, Node ${atStart.node}, load ${atStart.loadAvg.join(' ')}${quick ? ' (quick mode)' : ''}\n\n`)
 
-await section('Gateway vs raw pass-through (Node, loopback, fake upstream)', 'gateway overhead', ['measure', 'raw node:http + undici', 'gateway', 'gateway vs raw'],
-  () => benchGatewayOverhead(quick ? { rounds: 2, latencyN: 50, ttfbN: 20, throughputMs: 500 } : {}), (rows) => lastColumn(rows.slice(0, 3)))
-await section('Streaming throughput: gateway vs raw pass-through (Node, loopback, fake upstream)', 'streaming', ['measure', 'raw node:http + undici', 'gateway', 'gateway vs raw'],
-  () => benchStreaming(quick ? { rounds: 2, streams: 16, contentTokens: 100 } : {}), lastColumn)
+// Portkey's gateway is installed by the bench itself (bench/peers/portkey.ts), outside the project's dependencies.
+await section('Gateway vs raw pass-through vs Portkey (Node, loopback, fake upstream)', 'gateway overhead', PROXY_HEADER,
+  () => benchGatewayOverhead(quick ? { rounds: 2, latencyN: 50, ttfbN: 20, throughputMs: 500 } : {}), (rows) => proxySummary(rows.filter((r) => !r[0]!.startsWith('p99'))))
+await section('Streaming throughput and CPU per SSE event: gateway vs raw pass-through vs Portkey (Node, loopback, fake upstream)', 'streaming', PROXY_HEADER,
+  () => benchStreaming(quick ? { rounds: 2, streams: 16, contentTokens: 100 } : {}), proxySummary)
 await section('Usage rows: BatchingUsageWriter + insertUsageRows vs raw client.batch of prepared INSERTs (rows/s)', 'usage writer rows/s', ['database', 'raw client.batch', 'gateway writer', 'writer vs raw'],
   () => benchUsageWriter(quick ? { rounds: 2, rowsPerRound: 2_000 } : {}), lastColumn)
 // node-host on the generated bench-size models (real llama.cpp); quick mode: short runs, Q8_0 only.
@@ -61,6 +64,8 @@ await section('Decode tok/s by llama.cpp CPU variant (node-host, 1 thread)', 'cp
   (rows) => rows.filter((r) => r[3] !== '1' && r[0] !== 'setup').map((r): [string, string] => [`${r[0]}: ${r[1]} vs best`, r[3]!]))
 await section('node-host continuous batching (--parallel 4, 1 thread, Q8_0)', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
   () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32 } : {}), (rows) => rows.filter((r) => r[0] !== '1').map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
+// Only where Debian ships llama-server (bench/llama-server.ts); otherwise one row says why not.
+await section('node-host vs llama.cpp llama-server (Debian package)', 'llama-server', LLAMA_SERVER_HEADER, benchLlamaServer, (rows) => rows.map((r): [string, string] => [r[0]!, r[1]!]))
 // Dashboards over a generated (and cached) libSQL file: 10M usage rows, 200k in quick mode (BENCH_DASHBOARD_ROWS overrides).
 const dashboardRowCount = dashboardRows(quick)
 await section(dashboardTitle(dashboardRowCount), `dashboard at ${shortCount(dashboardRowCount)} usage rows`, DASHBOARD_HEADER,

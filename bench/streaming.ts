@@ -1,60 +1,81 @@
 /**
  * Streaming throughput: many concurrent streams, tokens as fast as the fake sends them, through the
- * gateway (metering tap, SSE parsing, usage rows) vs the raw node:http + undici pass-through.
- * Same fake upstream, rounds interleaved (A B, B A, ...); tokens/s counted at the client.
+ * gateway (metering tap, SSE parsing, usage rows), the raw node:http + undici pass-through and Portkey's
+ * gateway. Same fake upstream, rounds interleaved (A B C, C B A, ...); tokens/s counted at the client,
+ * and each proxy's CPU time over its run (its process, all threads) divided by the SSE events it relayed.
+ * Work a proxy defers past its last stream (the gateway's batched usage writes) counts in its next run.
  *
  * A stream that fails is counted, not fatal: under bursts of back-to-back fast streams both
  * the raw baseline and the gateway sometimes get ECONNRESET / "other side closed" on a reused
  * upstream socket (undici does not retry a POST), answered 502. Root cause not found yet.
  */
-import { withPassThroughPair, type Target } from './pass-through-pair.js'
-import { spread } from './support.js'
+import { portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
+import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'
+import { cpuTimeNs } from './support.js'
 
-/** True if the stream finished with [DONE]. */
-async function oneStream(t: Target, contentTokens: number): Promise<boolean> {
-  const res = await t.pool.request({
-    path: '/v1/chat/completions',
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...t.headers },
-    body: JSON.stringify({ model: 'deepseek-flash', stream: true, messages: [{ role: 'user', content: 'Stream, please.' }], thinking: { type: 'disabled' }, fake_behavior: { contentTokens } }),
-  })
+const BODY = { model: 'deepseek-flash', stream: true, messages: [{ role: 'user', content: 'Stream, please.' }], thinking: { type: 'disabled' } }
+
+/** SSE events received ([DONE] included) if the stream finished with [DONE], else undefined. */
+async function oneStream(t: Target, contentTokens: number): Promise<number | undefined> {
+  const res = await t.pool.request(chatRequest(t, BODY, { contentTokens }))
   const text = await res.body.text()
-  return res.statusCode === 200 && text.includes('data: [DONE]')
+  if (res.statusCode !== 200 || !text.includes('data: [DONE]')) return undefined
+  return text.split('\n\n').filter((event) => event.startsWith('data: ')).length
 }
 
-/** Content tokens per second of the streams that finished, across `streams` concurrent streams, and how many failed. */
-async function tokensPerSecond(t: Target, streams: number, contentTokens: number): Promise<{ tps: number; failed: number }> {
+interface StreamsRun {
+  /** Content tokens per second of the streams that finished. */
+  tps: number
+  failed: number
+  /** The proxy's CPU time over the run per SSE event the client received. */
+  cpuPerEventUs: number
+}
+
+async function concurrentStreams(t: Target, streams: number, contentTokens: number): Promise<StreamsRun> {
+  const cpuBeforeNs = cpuTimeNs(t.pid)
   const started = performance.now()
-  const finished = await Promise.all(Array.from({ length: streams }, () => oneStream(t, contentTokens).catch(() => false)))
-  const ok = finished.filter(Boolean).length
-  return { tps: (ok * contentTokens) / ((performance.now() - started) / 1000), failed: streams - ok }
+  const events = await Promise.all(Array.from({ length: streams }, () => oneStream(t, contentTokens).catch(() => undefined)))
+  const seconds = (performance.now() - started) / 1000
+  const cpuNs = cpuTimeNs(t.pid) - cpuBeforeNs
+  const finished = events.filter((n) => n !== undefined)
+  const relayed = finished.reduce((sum, n) => sum + n, 0)
+  return { tps: (finished.length * contentTokens) / seconds, failed: streams - finished.length, cpuPerEventUs: cpuNs / 1000 / relayed }
 }
 
 export interface StreamingResult {
-  rows: Array<[string, string, string, string]>
+  rows: string[][]
 }
 
 export async function benchStreaming(opts: { rounds?: number; streams?: number; contentTokens?: number } = {}): Promise<StreamingResult> {
   const rounds = opts.rounds ?? 7
   const streams = opts.streams ?? 64
   const contentTokens = opts.contentTokens ?? 200
-  return withPassThroughPair(streams, async (targets) => {
-    for (const t of targets) await tokensPerSecond(t, streams, 50) // warm-up: JIT, connections, key cache
-    const tps = { raw: [] as number[], gateway: [] as number[] }
-    const ratio: number[] = []
-    const failed = { raw: 0, gateway: 0 }
+  return withProxyTargets(streams, async ({ targets, portkeyNotMeasured }) => {
+    for (const t of targets) await concurrentStreams(t, streams, 50) // warm-up: JIT, connections, key cache
+    const tps: Round[] = []
+    const cpu: Round[] = []
+    const failed: Partial<Record<TargetName, number>> = {}
     for (let r = 0; r < rounds; r++) {
-      const round: Partial<Record<Target['name'], number>> = {}
+      const tpsRound: Round = {}
+      const cpuRound: Round = {}
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
-        const run = await tokensPerSecond(t, streams, contentTokens)
-        round[t.name] = run.tps
-        failed[t.name] += run.failed
+        const run = await concurrentStreams(t, streams, contentTokens)
+        tpsRound[t.name] = run.tps
+        cpuRound[t.name] = run.cpuPerEventUs
+        failed[t.name] = (failed[t.name] ?? 0) + run.failed
       }
-      tps.raw.push(round.raw!)
-      tps.gateway.push(round.gateway!)
-      ratio.push(round.gateway! / round.raw!)
+      tps.push(tpsRound)
+      cpu.push(cpuRound)
     }
     const total = rounds * streams
-    return { rows: [[`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, spread(tps.raw, 0), spread(tps.gateway, 0), `ratio ${spread(ratio, 3)}; failed streams: raw ${failed.raw}/${total}, gateway ${failed.gateway}/${total}`]] }
+    const failedCell = (name: TargetName) => (failed[name] === undefined ? 'not measured' : `${failed[name]}/${total}`)
+    return {
+      rows: [
+        proxyRow(`${streams} concurrent streams x ${contentTokens} tokens (tokens/s at the client)`, tps, { compare: 'ratio', digits: 0 }),
+        proxyRow('proxy CPU per SSE event relayed (µs, its process, all threads)', cpu, { compare: 'ratio', digits: 1, targets: { gateway: '<= 75' } }),
+        ['failed streams', failedCell('raw'), failedCell('gateway'), failedCell('portkey'), '-', '-', '-'],
+        ...(portkeyNotMeasured ? [portkeyMissingRow(portkeyNotMeasured)] : []),
+      ],
+    }
   })
 }

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-
+import { readdirSync, readFileSync } from 'node:fs'
 
 export interface ServerProcess {
   words: string[]
+  pid: number
   stop(): Promise<void>
 }
 
@@ -17,7 +18,9 @@ export function spawnServer(script: string, args: string[] = []): Promise<Server
       if (line) {
         resolve({
           words: line[1]!.split(' '),
+          pid: child.pid!,
           stop: () => new Promise<void>((r) => {
+            if (child.exitCode !== null || child.signalCode !== null) return r()
             child.once('exit', () => r())
             child.kill('SIGTERM')
             setTimeout(() => child.kill('SIGKILL'), 5000).unref()
@@ -45,4 +48,21 @@ export function fmt(n: number, digits = 2): string {
 /** `median (min-max)` of repeated measurements. */
 export function spread(values: number[], digits = 2): string {
   return `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)})`
+}
+
+/**
+ * CPU time a process has used so far, all threads, in ns: each thread's run time from
+ * /proc/<pid>/task/<tid>/schedstat (ns; /proc/<pid>/stat only counts 10 ms ticks). Linux only.
+ * A thread that exits takes its time with it; Node's threads live as long as the process.
+ */
+export function cpuTimeNs(pid: number): number {
+  let total = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return total
 }
