@@ -1,18 +1,11 @@
+import { TIMED_OUT, within } from './within.js'
+
 /** What the client side of a stream reads from: a reader, or a reader with a read already in flight. */
 export type StreamReader = Pick<ReadableStreamDefaultReader<Uint8Array>, 'read' | 'cancel'>
-
-const HOLD_EXPIRED = Symbol('hold expired')
 
 // SSE comment lines (": keep-alive") and blank lines say the backend is alive, not what it answers.
 function onlyComments(text: string): boolean {
   return text.split(/\r\n|\r|\n/).every((line) => line === '' || line.startsWith(':'))
-}
-
-function beforeDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof HOLD_EXPIRED> {
-  if (ms <= 0) return Promise.resolve(HOLD_EXPIRED)
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<typeof HOLD_EXPIRED>((resolve) => (timer = setTimeout(() => resolve(HOLD_EXPIRED), ms)))
-  return Promise.race([p, expired]).finally(() => clearTimeout(timer))
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
@@ -53,8 +46,8 @@ export async function readFirstEvent(reader: StreamReader, opts: { holdUntilMs: 
   let text = ''
   let inFlight = reader.read()
   for (;;) {
-    const next = chunks.length === 0 ? await inFlight : await beforeDeadline(inFlight, opts.holdUntilMs - opts.now())
-    if (next === HOLD_EXPIRED) return { firstChunk: concat(chunks), reader: resumingWith(reader, inFlight) }
+    const next = chunks.length === 0 ? await inFlight : await within(inFlight, opts.holdUntilMs - opts.now())
+    if (next === TIMED_OUT) return { firstChunk: concat(chunks), reader: resumingWith(reader, inFlight) }
     if (next.done) return undefined
     chunks.push(next.value)
     text += decoder.decode(next.value, { stream: true })
