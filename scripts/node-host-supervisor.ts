@@ -30,6 +30,8 @@ export interface SuperviseOptions {
   backoff?: RestartBackoff
   /** How long stop() waits after SIGTERM before SIGKILL. */
   stopGraceMs?: number
+  /** Each time a run has loaded its model (first start and restarts). */
+  onReady?: () => void
 }
 
 export interface SupervisedNodeHost {
@@ -87,6 +89,7 @@ export function superviseNodeHost(opts: SuperviseOptions): SupervisedNodeHost {
       if (READY_LINE.test(line)) {
         readyAtMs ??= Date.now()
         firstLoaded(true)
+        opts.onReady?.()
       }
     })
     if (proc.pid !== undefined) opts.print(`node-host pid ${proc.pid}`)

@@ -56,6 +56,8 @@ if (!env.NODE_HOST_URL) {
     secret: env.NODE_HOST_SECRET,
     env: process.env,
     print,
+    // The gateway probes every HEALTH_PROBE_INTERVAL_MS; a ready node-host should not wait that long to be used.
+    onReady: () => void gateway?.gateway.localPool?.probeAll(),
   })
   env.NODE_HOST_URL = await nodeHost.listening.catch((err: Error) => {
     print(`error: ${err.message}`)
@@ -67,7 +69,10 @@ if (!env.NODE_HOST_URL) {
 gateway = await startGateway({ env, log })
 
 // The banner waits for the model (about a second): a request while it loads would find local not ready.
-if (nodeHost && (await nodeHost.firstLoad)) print(`demo node-host on ${env.NODE_HOST_URL} serving ${DEMO_MODEL} (random weights)`)
+if (nodeHost && (await nodeHost.firstLoad)) {
+  await gateway.gateway.localPool?.probeAll()
+  print(`demo node-host on ${env.NODE_HOST_URL} serving ${DEMO_MODEL} (random weights)`)
+}
 
 // First run: a demo team and key, so the first request needs no setup.
 const [{ n }] = (await gateway.db.select({ n: count() }).from(teams)) as [{ n: number }]

@@ -85,7 +85,9 @@ export function createPoolBackend(opts: PoolOptions): PoolBackend {
       hosts.map(async (h) => {
         const result = await probeHealth(probeFetch, h.entry.url, Math.max(1000, opts.probeIntervalMs), now)
         if (result.health) h.state.health = { ...result.health, ownInFlight: h.state.inFlight }
-        if (!result.ok) h.state.record({ kind: 'failure', error: result.error })
+        // A host still loading its model is not broken: skipped until it is ready, breaker untouched
+        // (a big model's first start, with its variant probe, takes longer than BREAKER_FAILURES probes).
+        if (!result.ok) h.state.record({ kind: 'failure', error: result.error, ...(result.health?.status === 'loading' ? { breaker: false as const } : {}) })
         else h.state.noteHealthy()
       }),
     )

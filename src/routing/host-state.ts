@@ -59,9 +59,10 @@ export class HostState {
     return this.breaker.state
   }
 
-  /** Not held by Retry-After, and the breaker would admit a request. */
+  /** Not held by Retry-After, not loading or closed, and the breaker would admit a request. */
   available(): boolean {
-    return this.opts.now() >= this.retryAfterUntil && this.breaker.canAdmit() && this.health?.status !== 'closed'
+    const status = this.health?.status
+    return this.opts.now() >= this.retryAfterUntil && status !== 'closed' && status !== 'loading' && this.breaker.canAdmit()
   }
 
   /**

@@ -90,6 +90,24 @@ describe('node-host pool: failure signals', () => {
     expect(report).toMatchObject({ last_error: 'health_failed', health_status: 'failed' })
   })
 
+  it('skips a host whose /health says loading without opening its breaker, and serves from it once ready', async () => {
+    const { gw, hosts: [box], names: [name], key } = await poolOf(1, { BREAKER_FAILURES: '2', HEALTH_PROBE_INTERVAL_MS: '100' })
+    box!.health = { status: 503, body: { status: 'loading', progress: 0.5, slots: { total: 1, busy: 0 }, queue: { depth: 0, max: 4 }, tokens_per_second: { prefill: null, decode: null } } }
+    const probes = box!.healthProbes
+    await waitFor(() => box!.healthProbes >= probes + 4, 10_000, 'several loading probes')
+    const before = chatRequests(box!)
+    const res = await chat(gw, key)
+    await res.text()
+    expect(res.headers.get('x-moe-backend')).toBe('hosted')
+    expect(chatRequests(box!)).toBe(before) // skipped, not tried
+    expect(await hostReportOf(gw, name!)).toMatchObject({ breaker: 'closed', available: false, health_status: 'loading' })
+    box!.health = { status: 200, body: { status: 'ok', slots: { total: 1, busy: 0 }, queue: { depth: 0, max: 4 }, tokens_per_second: { prefill: null, decode: null } } }
+    await waitFor(async () => (await hostReportOf(gw, name!)).available, 10_000, 'the host to be available once ready')
+    const ready = await chat(gw, key)
+    await ready.text()
+    expect(ready.headers.get('x-moe-backend')).toBe('local')
+  })
+
   it("shares an open breaker with another gateway process through the database", async () => {
     const { gw, hosts: [box], names: [name], key } = await poolOf(1, { BREAKER_FAILURES: '1', BREAKER_COOLDOWN_MS: '30000', HEALTH_PROBE_INTERVAL_MS: '60000' })
     const other = await startTestGateway({ env: { ...hosted(), NODE_HOSTS: JSON.stringify([{ name, url: box!.url, secret: SECRET }]), HEALTH_PROBE_INTERVAL_MS: '60000' } })

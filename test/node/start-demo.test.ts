@@ -2,12 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import OpenAI from 'openai'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createClient } from '@libsql/client'
 import { waitFor } from '../support/net.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
+// tsx's loader in this process, not its CLI: the CLI relays SIGTERM through a child and SIGKILLs it when
+// the child is slow (>60 ms) to acknowledge, which a loaded machine is, so the usage flush never ran.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 let child: ChildProcess | undefined
 
 afterAll(() => {
@@ -17,7 +21,7 @@ afterAll(() => {
 describe('npm start (the embedded default)', () => {
   it('runs gateway + demo node-host, answers a local chat request with the printed key, and flushes usage on SIGTERM', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'moe-start-'))
-    child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/start.ts')], {
+    child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'scripts/start.ts')], {
       cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],

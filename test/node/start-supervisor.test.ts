@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdminHealthBody } from '../../src/admin/health.js'
@@ -10,6 +11,9 @@ import { spawnChildServer, type ChildServer } from '../support/child-process.js'
 import { waitFor } from '../support/net.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
+// tsx's loader in this process, not its CLI: the CLI relays SIGTERM through a child and SIGKILLs it when
+// the child is slow (>60 ms) to acknowledge, which a loaded machine is, so the usage flush never ran.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 const ADMIN_KEY = 'mgw_start_supervisor_admin_key_0123456789'
 let deepseek: ChildServer | undefined
 let start: ChildProcess | undefined
@@ -48,7 +52,7 @@ const listeningUrlsIn = (text: string) => [...text.matchAll(/^\[node-host\] node
 describe('npm start supervises node-host as its own process', () => {
   it('keeps the gateway serving (hosted) while a SIGKILLed node-host restarts on the same URL, then serves local again; SIGTERM stops both', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'moe-start-supervisor-'))
-    start = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/start.ts')], {
+    start = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'scripts/start.ts')], {
       cwd,
       env: {
         PATH: process.env.PATH,
