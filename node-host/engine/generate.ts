@@ -105,7 +105,12 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
         finishReason = parser && parser.completed > 0 ? 'tool_calls' : 'stop'
         break
       }
-      if (tools && !parser && token === tools.tokens.callsBegin) parser = createToolCallParser(tools.tokens, newToolCallId)
+      if (tools && !parser && token === tools.tokens.callsBegin) {
+        parser = createToolCallParser(tools.tokens, newToolCallId)
+        // Text held back for a possible stop string was content after all: the calls come after it.
+        const held = stops.flush()
+        if (held) events.push({ type: 'text', text: held, tokens: 0 })
+      }
       if (parser) {
         const toolEvents = parser.push(token, decoder.push(token))
         for (const e of toolEvents.slice(0, -1)) events.push(e)
