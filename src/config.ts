@@ -27,6 +27,12 @@ export interface GatewayConfig {
   keyCacheTtlMs: number
   /** Streams: upstream must send headers and first bytes within this, or the next backend is tried. */
   firstByteTimeoutMs: number
+  /**
+   * Streams, after the first byte: a stream that sends nothing at all (keep-alive comments count) for this
+   * long is ended with an SSE error and its upstream aborted. node-host sends `: keep-alive` after 15 s of
+   * silence, so the default of 120 s is eight missed keep-alives: a hung backend, not a slow one.
+   */
+  streamIdleTimeoutMs: number
   /** Non-streams: the whole answer must arrive within this (CPU decode of a long answer takes minutes). */
   responseTimeoutMs: number
   maxBodyBytes: number
@@ -84,6 +90,7 @@ export function parseConfig(env: EnvVars): GatewayConfig {
     adminKey: env.ADMIN_KEY || undefined,
     keyCacheTtlMs: Math.min(positiveInt(env, 'KEY_CACHE_TTL_MS', MAX_KEY_CACHE_TTL_MS), MAX_KEY_CACHE_TTL_MS),
     firstByteTimeoutMs: positiveInt(env, 'FIRST_BYTE_TIMEOUT_MS', 60_000),
+    streamIdleTimeoutMs: positiveInt(env, 'STREAM_IDLE_TIMEOUT_MS', 120_000),
     responseTimeoutMs: positiveInt(env, 'RESPONSE_TIMEOUT_MS', 600_000),
     maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', 4 * 1024 * 1024),
     priceTableJson: env.PRICE_TABLE || undefined,

@@ -11,6 +11,7 @@ export type Env = {
   LOCAL_MODELS?: string
   KEY_CACHE_TTL_MS?: string
   FIRST_BYTE_TIMEOUT_MS?: string
+  STREAM_IDLE_TIMEOUT_MS?: string
   RESPONSE_TIMEOUT_MS?: string
   MAX_BODY_BYTES?: string
   PRICE_TABLE?: string

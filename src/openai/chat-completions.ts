@@ -145,6 +145,7 @@ export function chatCompletions(deps: ChatDeps) {
         reader: result.reader,
         firstChunk: result.firstChunk,
         upstreamAbort: result.upstreamAbort,
+        idleTimeoutMs: deps.config.streamIdleTimeoutMs,
         clientWantsUsage: request.clientWantsUsage,
         promptChars: chars,
         recorder,

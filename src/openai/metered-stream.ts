@@ -2,6 +2,7 @@ import { estimateUsage } from '../metering/estimate.js'
 import { SseMeter } from '../metering/sse-meter.js'
 import type { UsageOutcome, UsageRecorder } from '../metering/usage-recorder.js'
 import type { StreamReader } from '../routing/first-event.js'
+import { TIMED_OUT, within } from '../routing/within.js'
 
 const encoder = new TextEncoder()
 
@@ -13,12 +14,15 @@ function sseError(code: string, message: string): Uint8Array {
  * The client's side of a served stream: upstream bytes pass through as they come (pulled,
  * so a slow client slows the upstream instead of growing a buffer), metered on the way.
  * Ends in exactly one usage row, whether the stream completes, upstream breaks after the
- * first byte (the client gets an SSE error event, not silent truncation) or the client leaves.
+ * first byte (the client gets an SSE error event, not silent truncation), upstream sends nothing
+ * for `idleTimeoutMs` (the same error event; the upstream request is aborted) or the client leaves.
  */
 export function meteredStream(opts: {
   reader: StreamReader
   firstChunk: Uint8Array
   upstreamAbort: AbortController
+  /** Longest wait for upstream bytes, comments included (STREAM_IDLE_TIMEOUT_MS). The clock runs only while the client is waiting: a slow reader is not an idle upstream. */
+  idleTimeoutMs: number
   clientWantsUsage: boolean
   promptChars: number
   recorder: UsageRecorder
@@ -49,7 +53,17 @@ export function meteredStream(opts: {
       async pull(controller) {
         try {
           for (;;) {
-            const { done, value } = await opts.reader.read()
+            const next = await within(opts.reader.read(), opts.idleTimeoutMs)
+            if (next === TIMED_OUT) {
+              // A trailing partial event is dropped, not flushed: it would run into the error event's data line.
+              controller.enqueue(sseError('stream_idle_timeout', `The backend sent nothing for ${opts.idleTimeoutMs} ms`))
+              finish(504, 'stream_idle_timeout')
+              opts.upstreamAbort.abort(new DOMException('upstream stream idle', 'TimeoutError'))
+              opts.reader.cancel().catch(() => {})
+              controller.close()
+              return
+            }
+            const { done, value } = next
             if (done) {
               const rest = meter.flush()
               if (rest.byteLength > 0) controller.enqueue(rest)

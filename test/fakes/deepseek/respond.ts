@@ -1,6 +1,7 @@
 /**
  * Puts an AnswerPlan on the wire, applying the timing and failure behaviors:
- * queue keep-alives, token pacing, hangs, mid-stream socket destruction, malformed JSON.
+ * queue keep-alives, token pacing (with keep-alives in the gaps), hangs before the first token or
+ * mid-stream, mid-stream socket destruction, malformed JSON.
  */
 
 import type { ServerResponse } from 'node:http'
@@ -69,6 +70,19 @@ async function sendKeepAlives(ctx: ResponseContext, line: string): Promise<void>
   }
 }
 
+/** The gap before a streamed chunk, with a keep-alive comment every `keepAliveEveryMs` when set. */
+async function chunkGap(ctx: ResponseContext, ms: number): Promise<void> {
+  const every = ctx.behavior.keepAliveEveryMs
+  const until = Date.now() + ms
+  while (every && !ctx.signal.aborted && Date.now() + every < until) {
+    await sleep(every, ctx.signal)
+    if (ctx.signal.aborted) return
+    ctx.res.write(': keep-alive\n\n')
+    ctx.record.keepAlivesSent++
+  }
+  await sleep(until - Date.now(), ctx.signal)
+}
+
 function malformed(json: string): string {
   return json.slice(0, Math.max(1, Math.floor(json.length / 2)))
 }
@@ -86,12 +100,13 @@ export async function sendStream(ctx: ResponseContext, plan: AnswerPlan, include
   events.push('[DONE]')
   if (behavior.closeAfterChunks === 0) return destroy(ctx)
   for (const [i, event] of events.entries()) {
-    if (i > 0) await sleep(behavior.tokenDelayMs ?? 0, signal)
+    if (i > 0) await chunkGap(ctx, behavior.tokenDelayMs ?? 0)
     if (signal.aborted) return
     const flushed = res.write(`data: ${event}\n\n`)
     record.chunksSent++
     if (!flushed && behavior.respectBackpressure) await drainedOrAborted(res, signal)
     if (behavior.closeAfterChunks !== undefined && record.chunksSent >= behavior.closeAfterChunks && i < events.length - 1) return destroy(ctx)
+    if (behavior.hangAfterChunks !== undefined && record.chunksSent >= behavior.hangAfterChunks && i < events.length - 1) return untilAborted(signal)
   }
   res.end()
   record.completedAtMs = Date.now()

@@ -41,6 +41,10 @@ export interface FakeBehavior {
   omitUsage?: boolean
   /** Send headers (and keep-alives), then never send a token until the client goes away. */
   hangBeforeFirstToken?: boolean
+  /** Streaming: after this many `data:` events, send nothing more (the connection stays open) until the client goes away. */
+  hangAfterChunks?: number
+  /** Streaming: fill each gap between chunks (tokenDelayMs) with a `: keep-alive` comment this often, as node-host does when it has nothing to send. */
+  keepAliveEveryMs?: number
 }
 
 export interface FakeBalance {
