@@ -5,9 +5,11 @@
  * and each proxy's CPU time over its run (its process, all threads) divided by the SSE events it relayed.
  * Work a proxy defers past its last stream (the gateway's batched usage writes) counts in its next run.
  *
- * A stream that fails is counted, not fatal: under bursts of back-to-back fast streams both
- * the raw baseline and the gateway sometimes get ECONNRESET / "other side closed" on a reused
- * upstream socket (undici does not retry a POST), answered 502. Root cause not found yet.
+ * A stream that fails is counted, not fatal. Bursts used to get ECONNRESET / "other side closed" on
+ * reused upstream sockets: the clients kept idle sockets 30 s, past the upstream's 5 s (+1 s) close.
+ * The gateway now drops them at 4 s and resends a request that dies on a reused socket before any
+ * byte (src/undici-upstream.ts, test/node/upstream-keepalive.test.ts); the raw baseline has the 4 s
+ * timeout only, so a failure it still shows is the race the gateway's retry covers.
  */
 import { portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
 import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'

@@ -8,7 +8,9 @@ import { pipeline } from 'node:stream/promises'
 import { Agent, request } from 'undici'
 
 const upstream = process.argv[2]!
-const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
+// Idle sockets dropped before Node's 5 s server timeout, as the gateway does (src/undici-upstream.ts):
+// with 30 s, bursts reused sockets the fake upstream was closing (ECONNRESET). No retry: the floor.
+const dispatcher = new Agent({ keepAliveTimeout: 4_000, connections: 256 })
 const server = createServer(async (req, res) => {
   try {
     const answer = await request(`${upstream}/chat/completions`, {
