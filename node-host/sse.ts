@@ -1,20 +1,27 @@
 /**
- * Server-sent events with keep-alive. While nothing has been written for `keepAliveMs` (long prefill,
- * queue wait, slow upstream) a `: keep-alive` comment goes out, so proxies with read timeouts
- * (Cloudflare cuts idle responses at ~100 s) keep the stream open. Comments are ignored by SSE clients.
+ * Server-sent events with keep-alive and one write per event-loop turn.
+ *
+ * Events are gathered and written together once the current turn's work is done (setImmediate): every
+ * choice a decode step advanced, and everything that queued while the writer was behind, goes out as one
+ * chunk, one socket write, instead of one per token. Nothing waits on a timer, so the first token leaves
+ * as soon as its turn ends. Streaming ends (`produce` settles) by writing whatever is pending first.
+ *
+ * While nothing has been written for `keepAliveMs` (long prefill, queue wait, slow upstream) a
+ * `: keep-alive` comment goes out, so proxies with read timeouts (Cloudflare cuts idle responses at
+ * ~100 s) keep the stream open. Comments are ignored by SSE clients.
  */
 
 const encoder = new TextEncoder()
 export const KEEP_ALIVE_COMMENT = ': keep-alive\n\n'
 
 export interface SseWriter {
-  /** Writes `data: <json>\n\n`. */
+  /** Writes `data: <json>\n\n` (with the rest of this turn's events). */
   data(value: unknown): void
   /** Writes `data: [DONE]\n\n`. */
   done(): void
-  /** Passes bytes through (forward mode); keep-alives are only inserted between whole events. */
+  /** Passes bytes through (forward mode) after any pending events; keep-alives are only inserted between whole events. */
   raw(bytes: Uint8Array): void
-  /** Writes a keep-alive comment now (between events only). */
+  /** Writes a keep-alive comment now (between events only), unless events are about to go out anyway. */
   keepAlive(): void
 }
 
@@ -29,37 +36,59 @@ export interface SseStreamOptions {
 export function createSseStream(opts: SseStreamOptions): { stream: ReadableStream<Uint8Array>; signal: AbortSignal } {
   const aborter = new AbortController()
   let timer: ReturnType<typeof setTimeout> | undefined
+  let lastWriteAt = 0
   let atEventBoundary = true
   let closed = false
+  let pending = ''
+  let flushScheduled = false
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       const write = (bytes: Uint8Array) => {
         if (closed) return
         controller.enqueue(bytes)
-        armKeepAlive()
+        lastWriteAt = performance.now()
       }
-      const armKeepAlive = () => {
-        if (timer) clearTimeout(timer)
+      const flush = () => {
+        flushScheduled = false
+        if (pending === '') return
+        const text = pending
+        pending = ''
+        write(encoder.encode(text))
+      }
+      const queue = (text: string) => {
+        if (closed) return
+        pending += text
+        if (flushScheduled) return
+        flushScheduled = true
+        setImmediate(flush)
+      }
+      // One timer for the whole stream, re-armed for what is left of the interval rather than on every
+      // write (a write per token would otherwise clear and set a timer per token).
+      const armKeepAlive = (delayMs: number) => {
         timer = setTimeout(() => {
           if (closed) return
-          if (atEventBoundary) controller.enqueue(encoder.encode(KEEP_ALIVE_COMMENT))
-          armKeepAlive()
-        }, opts.keepAliveMs)
+          const idleMs = performance.now() - lastWriteAt
+          if (idleMs < opts.keepAliveMs) return armKeepAlive(opts.keepAliveMs - idleMs)
+          if (atEventBoundary && pending === '') write(encoder.encode(KEEP_ALIVE_COMMENT))
+          armKeepAlive(opts.keepAliveMs)
+        }, delayMs)
       }
       const writer: SseWriter = {
-        data: (value) => write(encoder.encode(`data: ${JSON.stringify(value)}\n\n`)),
-        done: () => write(encoder.encode('data: [DONE]\n\n')),
+        data: (value) => queue(`data: ${JSON.stringify(value)}\n\n`),
+        done: () => queue('data: [DONE]\n\n'),
         raw: (bytes) => {
           if (bytes.length === 0) return
+          flush()
           atEventBoundary = endsWithBlankLine(bytes)
           write(bytes)
         },
         keepAlive: () => {
-          if (atEventBoundary) write(encoder.encode(KEEP_ALIVE_COMMENT))
+          if (atEventBoundary && pending === '') write(encoder.encode(KEEP_ALIVE_COMMENT))
         },
       }
-      armKeepAlive()
+      lastWriteAt = performance.now()
+      armKeepAlive(opts.keepAliveMs)
       void opts
         .produce(writer, aborter.signal)
         .catch((err: unknown) => {
@@ -67,6 +96,7 @@ export function createSseStream(opts: SseStreamOptions): { stream: ReadableStrea
         })
         .finally(() => {
           if (timer) clearTimeout(timer)
+          flush()
           if (!closed) {
             closed = true
             controller.close()
@@ -75,6 +105,7 @@ export function createSseStream(opts: SseStreamOptions): { stream: ReadableStrea
     },
     cancel(reason) {
       closed = true
+      pending = ''
       if (timer) clearTimeout(timer)
       aborter.abort(reason ?? new Error('client closed the stream'))
     },

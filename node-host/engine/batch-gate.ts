@@ -20,6 +20,7 @@
  */
 
 const STRAGGLER_TIMEOUT_MS = 1000
+const RESOLVED = Promise.resolve()
 
 export interface BatchGate {
   /** Joins once the sequence has its first token (a prompt still being evaluated is not waited for). */
@@ -68,7 +69,8 @@ export function createBatchGate(): BatchGate {
       members.add(member)
       return {
         ready() {
-          if (!members.has(member)) return Promise.resolve()
+          // The lone-member case is every token of a single stream: no promise or straggler timer per token.
+          if (!members.has(member) || (members.size === 1 && admitting === 0 && waiting.length === 0)) return RESOLVED
           return new Promise<void>((release) => {
             waiting.push({ member, release })
             timer ??= setTimeout(releaseAll, STRAGGLER_TIMEOUT_MS)

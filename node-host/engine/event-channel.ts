@@ -3,10 +3,12 @@
  * consumer (the SSE write), so a slow socket write never delays the next decode step.
  * Unbounded on purpose: a reply is at most the context size in tokens.
  *
- * A waiting consumer is woken a macrotask later, not in the pusher's microtasks: the decode loop pushes
- * right after requesting the next token, and node-llama-cpp reaches decodeBatch through a chain of
- * awaits, so waking the consumer at once would run its work (chunk JSON, res.write) before the decode
- * is handed to the worker thread instead of alongside it.
+ * A waiting consumer is woken two macrotasks later, not in the pusher's microtasks: the decode loop
+ * pushes right after requesting the next token, and node-llama-cpp reaches decodeBatch through a chain
+ * of awaits, so waking the consumer at once would run its work (chunk JSON, res.write) before the decode
+ * is handed to the worker thread instead of alongside it. One macrotask is not enough when the context
+ * has idle sequences: node-llama-cpp then dispatches the batch from a setImmediate of its own
+ * (LlamaContext._scheduleDecode, "nextCycle"), queued after ours; the second hop lands after it.
  */
 
 export interface EventChannel<T> {
@@ -25,12 +27,14 @@ export function createEventChannel<T>(): EventChannel<T> {
   const notify = () => {
     if (!wake || wakeScheduled) return
     wakeScheduled = true
-    setImmediate(() => {
-      wakeScheduled = false
-      const resume = wake
-      wake = undefined
-      resume?.()
-    })
+    setImmediate(() =>
+      setImmediate(() => {
+        wakeScheduled = false
+        const resume = wake
+        wake = undefined
+        resume?.()
+      }),
+    )
   }
   return {
     push(item) {
