@@ -17,14 +17,18 @@
  *
  * A lone member with no request being admitted is released at once: there is nothing to batch with
  * and nobody waiting for the lock, and the macrotask hop would only add latency to every token.
+ *
+ * Members are released in ascending sequence id, so their decodes are queued, and the batch is built, in
+ * that order: llama.cpp decodes a batch as one graph run only where its sequence ids ascend one by one
+ * (see sequence-pool.ts); [3,2,1,0] would be four runs.
  */
 
 const STRAGGLER_TIMEOUT_MS = 1000
 const RESOLVED = Promise.resolve()
 
 export interface BatchGate {
-  /** Joins once the sequence has its first token (a prompt still being evaluated is not waited for). */
-  join(): GateMember
+  /** Joins once the sequence has its first token (a prompt still being evaluated is not waited for); members are released in ascending `sequenceId`. */
+  join(sequenceId?: number): GateMember
   /** Runs a request's admission (taking a sequence erases its old tokens under the context lock); meanwhile every step yields the lock. */
   admit<T>(take: () => Promise<T>): Promise<T>
 }
@@ -38,14 +42,14 @@ export interface GateMember {
 
 export function createBatchGate(): BatchGate {
   const members = new Set<object>()
-  let waiting: Array<{ member: object; release: () => void }> = []
+  let waiting: Array<{ member: object; order: number; release: () => void }> = []
   let timer: NodeJS.Timeout | undefined
   let admitting = 0
 
   const releaseAll = () => {
     clearTimeout(timer)
     timer = undefined
-    const released = waiting
+    const released = waiting.sort((a, b) => a.order - b.order)
     waiting = []
     if (members.size === 1 && admitting === 0) return released.forEach((w) => w.release())
     // A macrotask later: node-llama-cpp's dispatch loop checks its queue in microtasks after the batch.
@@ -64,7 +68,7 @@ export function createBatchGate(): BatchGate {
         admitting--
       }
     },
-    join() {
+    join(sequenceId = 0) {
       const member = {}
       members.add(member)
       return {
@@ -72,7 +76,7 @@ export function createBatchGate(): BatchGate {
           // The lone-member case is every token of a single stream: no promise or straggler timer per token.
           if (!members.has(member) || (members.size === 1 && admitting === 0 && waiting.length === 0)) return RESOLVED
           return new Promise<void>((release) => {
-            waiting.push({ member, release })
+            waiting.push({ member, order: sequenceId, release })
             timer ??= setTimeout(releaseAll, STRAGGLER_TIMEOUT_MS)
             releaseIfAllWaiting()
           })

@@ -98,7 +98,7 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
       if (next.done) break
       const token = next.value
       firstTokenAt ??= performance.now()
-      member ??= job.gate.join()
+      member ??= job.gate.join(lease.sequenceId)
       generated.push(token)
       if (signal.aborted) return
       if (model.isEogToken(token) || prompt.stopTokens.has(token)) {
