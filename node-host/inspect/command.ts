@@ -1,14 +1,22 @@
 import { parseArgs } from 'node:util'
+import { modelFacts } from '../cpu/model-facts.js'
 import { readGgufHeader } from '../gguf/reader.js'
 import { measureReadBandwidth, type BandwidthMeasurement } from './bandwidth.js'
+import { computeProfile, type ComputeProbeResult } from './compute-model.js'
+import { measureCompute } from './compute-probe.js'
 import { formatPlan } from './format.js'
+import { weightStats } from './model-stats.js'
 import { capacityPlan } from './plan.js'
 
-const USAGE = 'usage: node-host inspect <model.gguf> [--bandwidth-gbs <GB/s>] [--context <tokens>] [--json]'
+const USAGE =
+  'usage: node-host inspect <model.gguf> [--bandwidth-gbs <GB/s>] [--context <tokens>] [--compute-probe | --no-compute-probe] [--cpu-variant <name>] [--json]'
 const DEFAULT_CONTEXT_TOKENS = 8192
 
 /**
  * `node-host inspect`: capacity planning from a GGUF header (tensor data is never read).
+ * Planning for this machine (no --bandwidth-gbs), it measures the read bandwidth and llama.cpp's kernel
+ * speed for the model's weight types (compute-probe.ts); --bandwidth-gbs describes another machine, so
+ * nothing is measured here unless --compute-probe asks for it.
  * `argv` is the argument list after the `inspect` subcommand. Returns the exit code.
  */
 export async function runInspect(argv: string[], out: (line: string) => void): Promise<number> {
@@ -20,6 +28,9 @@ export async function runInspect(argv: string[], out: (line: string) => void): P
       options: {
         'bandwidth-gbs': { type: 'string' },
         context: { type: 'string' },
+        'compute-probe': { type: 'boolean', default: false },
+        'no-compute-probe': { type: 'boolean', default: false },
+        'cpu-variant': { type: 'string', default: 'auto' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -58,18 +69,30 @@ export async function runInspect(argv: string[], out: (line: string) => void): P
   if (givenBandwidthGBs === undefined) measured = measureReadBandwidth()
   const bandwidthGBs = givenBandwidthGBs ?? measured!.bestGBs
 
+  let probe: ComputeProbeResult | undefined
+  let probeError: string | undefined
+  const wantsProbe = values['compute-probe'] || (givenBandwidthGBs === undefined && !values['no-compute-probe'])
+  if (wantsProbe) {
+    try {
+      probe = await measureCompute({ weights: weightStats(header), storageType: modelFacts(header).storageType, variant: values['cpu-variant'] })
+    } catch (error) {
+      // The bandwidth roofline still stands; say why compute is missing.
+      probeError = (error as Error).message
+    }
+  }
+
   let plan
   try {
-    plan = capacityPlan(header, { contextTokens, bandwidthBytesPerSecond: bandwidthGBs * 1e9 })
+    plan = capacityPlan(header, { contextTokens, bandwidthBytesPerSecond: bandwidthGBs * 1e9, ...(probe ? { compute: computeProfile(probe) } : {}) })
   } catch (error) {
     out(`error: ${path}: ${(error as Error).message}`)
     return 1
   }
 
   if (values.json) {
-    out(JSON.stringify({ path, ...plan, bandwidthMeasurement: measured ?? null }, null, 2))
+    out(JSON.stringify({ path, ...plan, bandwidthMeasurement: measured ?? null, computeProbe: probe ?? null, ...(probeError ? { computeProbeError: probeError } : {}) }, null, 2))
   } else {
-    for (const line of formatPlan(path, plan, measured)) out(line)
+    for (const line of formatPlan(path, plan, { bandwidth: measured, probe, probeError })) out(line)
   }
   return 0
 }

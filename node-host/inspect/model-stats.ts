@@ -20,6 +20,16 @@ export interface WeightStats {
   weightBytes: number
   /** Weight bytes a single-token decode step reads (routed experts by fraction, one embedding row). */
   bytesReadPerToken: number
+  /**
+   * Active weights per token that go through a matrix multiply, by GGUF type name: what a decode step's
+   * compute is made of (the embedding row is a lookup and norms are elementwise, so neither counts).
+   */
+  matmulParamsByType: Record<string, number>
+  /**
+   * The routed expert tensors' whole size, grouped by the share of experts a token uses
+   * (expert_used_count / expert_count): the part of the bytes read that grows when streams decode together.
+   */
+  routedExperts: { usedFraction: number; bytes: number }[]
   dominantType: string
   bitsPerWeight: number
 }
@@ -62,6 +72,8 @@ export function weightStats(header: HeaderLike): WeightStats {
   let weightBytes = 0
   let bytesReadPerToken = 0
   const bytesByType = new Map<string, number>()
+  const matmulParamsByType: Record<string, number> = {}
+  const routedBytesByFraction = new Map<number, number>()
 
   for (const tensor of tensors) {
     const role = tensorRole(tensor.name, blockCount)
@@ -77,6 +89,10 @@ export function weightStats(header: HeaderLike): WeightStats {
       activeFraction = (layerValue(expertUsedPerLayer, layer) ?? expertCount) / expertCount
     }
     activeParams += tensor.elementCount * activeFraction
+    if (role === 'routed-experts') routedBytesByFraction.set(activeFraction, (routedBytesByFraction.get(activeFraction) ?? 0) + tensor.byteSize)
+    if (role !== 'token-embedding' && role !== 'norms' && role !== 'unused') {
+      matmulParamsByType[tensor.typeName] = (matmulParamsByType[tensor.typeName] ?? 0) + tensor.elementCount * activeFraction
+    }
     // get_rows reads one embedding row per token, unless the matrix doubles as the (tied) output head
     const readFraction = role === 'token-embedding' && hasOutput && vocabRows ? 1 / vocabRows : activeFraction
     bytesReadPerToken += tensor.byteSize * readFraction
@@ -93,6 +109,8 @@ export function weightStats(header: HeaderLike): WeightStats {
     paramsByRole,
     weightBytes,
     bytesReadPerToken: Math.round(bytesReadPerToken),
+    matmulParamsByType,
+    routedExperts: [...routedBytesByFraction].map(([usedFraction, bytes]) => ({ usedFraction, bytes })),
     dominantType,
     bitsPerWeight: totalParams ? (weightBytes * 8) / totalParams : 0,
   }

@@ -1,3 +1,5 @@
+import { expertOverlapCeiling } from './batching.js'
+import { predictDecodeStep, type ComputeProfile, type DecodePrediction } from './compute-model.js'
 import { kvCacheShape, type KvCacheShape } from './kv-cache.js'
 import { predictDecodeTokensPerSecond, weightStats, type HeaderLike, type WeightStats } from './model-stats.js'
 
@@ -6,6 +8,8 @@ export interface CapacityPlanInput {
   bandwidthBytesPerSecond: number
   /** KV cache element size; 2 for the default f16 cache. */
   kvBytesPerElement?: number
+  /** llama.cpp's kernel speeds on this machine (compute-probe.ts); without it only the bandwidth roofline is given. */
+  compute?: ComputeProfile
 }
 
 export interface CapacityPlan {
@@ -19,6 +23,10 @@ export interface CapacityPlan {
   decodeTokensPerSecond: number
   /** Same, when each step must also read a full context's KV cache. */
   decodeTokensPerSecondAtContext: number
+  /** One stream's decode step with compute beside bandwidth (compute-model.ts); null without a compute profile. */
+  decode: DecodePrediction | null
+  /** What 2 and 4 streams decoding together can reach, from expert overlap alone (batching.ts), at `decode`'s speed (else the roofline's). */
+  batchedTokensPerSecond: Record<'2' | '4', number>
 }
 
 /** Everything `inspect` reports, as a pure function of a parsed header and the inputs. */
@@ -27,16 +35,21 @@ export function capacityPlan(header: HeaderLike, input: CapacityPlanInput): Capa
   const shape = kvCacheShape(header.metadata)
   const bytesPerToken = shape.elementsPerToken * (input.kvBytesPerElement ?? 2)
   const bytesAtContext = bytesPerToken * input.contextTokens
+  const decode = input.compute ? predictDecodeStep(weights, input.bandwidthBytesPerSecond, input.compute) : null
+  const decodeTokensPerSecond = predictDecodeTokensPerSecond(weights.bytesReadPerToken, input.bandwidthBytesPerSecond)
+  const single = decode?.tokensPerSecond ?? decodeTokensPerSecond
   return {
     weights,
     kvCache: { ...shape, bytesPerToken, bytesAtContext },
     contextTokens: input.contextTokens,
     ramBytes: weights.weightBytes + bytesAtContext,
     bandwidthBytesPerSecond: input.bandwidthBytesPerSecond,
-    decodeTokensPerSecond: predictDecodeTokensPerSecond(weights.bytesReadPerToken, input.bandwidthBytesPerSecond),
+    decodeTokensPerSecond,
     decodeTokensPerSecondAtContext: predictDecodeTokensPerSecond(
       weights.bytesReadPerToken + bytesAtContext,
       input.bandwidthBytesPerSecond,
     ),
+    decode,
+    batchedTokensPerSecond: { '2': expertOverlapCeiling(single, weights, 2), '4': expertOverlapCeiling(single, weights, 4) },
   }
 }
