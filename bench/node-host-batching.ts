@@ -4,11 +4,21 @@
  * long by the grammar. Aggregate = every token after the first over the time from the first token of any
  * stream to the last of any (prompts are cached after warm-up, so this is decode). A stream that only
  * starts once others finish lowers it, and shows as a large first-token stagger.
+ *
+ * Beside it, per round: the ceiling expert overlap allows (node-host's own 1-stream rate x k x the bytes
+ * one token reads / the bytes a k-token step reads, node-host/inspect/batching.ts), and what llama.cpp
+ * gives k streams driven directly in lock step (bench/llama-lockstep.ts), which tells node-host's share
+ * of a gap from the engine's.
  */
+import { readGgufHeader } from '../node-host/gguf/reader.js'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
+import type { WeightQuant } from '../node-host/gguf/tensor-specs.js'
+import { bytesReadPerStep } from '../node-host/inspect/batching.js'
+import { weightStats } from '../node-host/inspect/model-stats.js'
+import { openLockstep, type Lockstep } from './llama-lockstep.js'
 import { signingKey, streamNodeHost, tokensPerSecondBetween } from './node-host-client.js'
-import { spawnNodeHost, type SpawnedServer } from './node-host-spawn.js'
-import { spread } from './support.js'
+import { BENCH_CONTEXT_TOKENS, spawnNodeHost, type SpawnedServer } from './node-host-spawn.js'
+import { fmt, spread } from './support.js'
 
 const CONCURRENCIES = [1, 2, 4] as const
 
@@ -23,45 +33,79 @@ export function firstTokenStaggerMs(streams: ReadonlyArray<readonly number[]>): 
   return Math.max(...firsts) - Math.min(...firsts)
 }
 
-export async function benchNodeHostBatching(opts: { rounds?: number; maxTokens?: number } = {}): Promise<{ rows: string[][] }> {
+interface ModelRun {
+  quant: WeightQuant
+  server: SpawnedServer
+  engine: Lockstep
+  /** k x bytes one token reads / bytes a k-token step reads: the most k streams can gain from expert overlap. */
+  ceilingSpeedup: Record<number, number>
+  aggregate: Record<number, number[]>
+  engineAggregate: Record<number, number[]>
+  stagger: Record<number, number[]>
+}
+
+const perConcurrency = (): Record<number, number[]> => ({ 1: [], 2: [], 4: [] })
+
+export async function benchNodeHostBatching(opts: { rounds?: number; maxTokens?: number; quants?: WeightQuant[] } = {}): Promise<{ rows: string[][] }> {
   const rounds = opts.rounds ?? 5
   const maxTokens = opts.maxTokens ?? 128
-  const model = await ensureTestModel({ layout: 'llama-moe', size: 'bench', quant: 'q8_0' })
-  let server: SpawnedServer | undefined
+  const runs: ModelRun[] = []
   try {
-    server = await spawnNodeHost(model, { threads: 1, parallel: 4 })
-    const url = server.url
-    const key = await signingKey()
-    const stagger: Record<number, number[]> = { 1: [], 2: [], 4: [] }
-    const concurrent = async (n: number, round: number) => {
-      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamNodeHost(url, key, { maxTokens, seed: round * 10 + i })))
-      const times = streams.map((s) => s.tokenTimesMs)
-      stagger[n]!.push(firstTokenStaggerMs(times))
-      return aggregateTokensPerSecond(times)
+    for (const quant of opts.quants ?? ['q8_0', 'f16']) {
+      const model = await ensureTestModel({ layout: 'llama-moe', size: 'bench', quant })
+      const weights = weightStats(await readGgufHeader(model))
+      const ceilingSpeedup = Object.fromEntries(CONCURRENCIES.map((k) => [k, (k * bytesReadPerStep(weights, 1)) / bytesReadPerStep(weights, k)]))
+      const server = await spawnNodeHost(model, { threads: 1, parallel: 4 })
+      const engine = await openLockstep(model, { threads: 1, sequences: 4, contextSize: BENCH_CONTEXT_TOKENS })
+      runs.push({ quant, server, engine, ceilingSpeedup, aggregate: perConcurrency(), engineAggregate: perConcurrency(), stagger: perConcurrency() })
     }
-    await concurrent(4, 1000) // warm-up: every sequence caches the prompt prefix
-    stagger[4]!.length = 0
+    const key = await signingKey()
+    const concurrent = async (run: ModelRun, n: number, round: number) => {
+      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamNodeHost(run.server.url, key, { maxTokens, seed: round * 10 + i })))
+      const times = streams.map((s) => s.tokenTimesMs)
+      return { aggregate: aggregateTokensPerSecond(times), stagger: firstTokenStaggerMs(times) }
+    }
+    for (const run of runs) {
+      await concurrent(run, 4, 1000) // warm-up: every sequence caches the prompt prefix
+      await run.engine.tokensPerSecond(4, 16, 1000)
+    }
 
-    const aggregate: Record<number, number[]> = { 1: [], 2: [], 4: [] }
-    const speedup: Record<number, number[]> = { 1: [], 2: [], 4: [] }
     for (let r = 0; r < rounds; r++) {
-      const inRound: Record<number, number> = {}
-      for (const n of r % 2 === 0 ? CONCURRENCIES : [...CONCURRENCIES].reverse()) inRound[n] = await concurrent(n, r)
-      for (const n of CONCURRENCIES) {
-        aggregate[n]!.push(inRound[n]!)
-        speedup[n]!.push(inRound[n]! / inRound[1]!)
+      for (const run of r % 2 === 0 ? runs : [...runs].reverse()) {
+        for (const n of r % 2 === 0 ? CONCURRENCIES : [...CONCURRENCIES].reverse()) {
+          const measured = await concurrent(run, n, r)
+          run.aggregate[n]!.push(measured.aggregate)
+          run.stagger[n]!.push(measured.stagger)
+          run.engineAggregate[n]!.push(await run.engine.tokensPerSecond(n, maxTokens - 1, r))
+        }
       }
     }
-    return {
-      rows: CONCURRENCIES.map((n) => [
-        String(n),
-        spread(aggregate[n]!, 1),
-        spread(aggregate[n]!.map((v) => v / n), 1),
-        `${spread(speedup[n]!, 2)}x${n === 4 ? ' (target >= 2.3)' : ''}`,
-        n === 1 ? '-' : spread(stagger[n]!, 0),
-      ]),
-    }
+    return { rows: runs.flatMap((run) => CONCURRENCIES.map((n) => row(run, n))) }
   } finally {
-    await server?.stop()
+    for (const run of runs.reverse()) {
+      await run.server.stop()
+      await run.engine.close()
+    }
   }
+}
+
+function row(run: ModelRun, n: number): string[] {
+  const perRound = (f: (r: number) => number) => run.aggregate[n]!.map((_, r) => f(r))
+  const speedup = perRound((r) => run.aggregate[n]![r]! / run.aggregate[1]![r]!)
+  const engineSpeedup = perRound((r) => run.engineAggregate[n]![r]! / run.engineAggregate[1]![r]!)
+  const vsEngine = perRound((r) => run.aggregate[n]![r]! / run.engineAggregate[n]![r]!)
+  const ceiling = run.ceilingSpeedup[n]!
+  const label = run.quant === 'q8_0' ? String(n) : `${n} (${run.quant.toUpperCase()})`
+  const versus =
+    n === 1
+      ? `1.00x; node-host ${spread(vsEngine, 2)} of llama.cpp alone`
+      : `${spread(speedup, 2)}x = ${spread(speedup.map((s) => s / ceiling), 2)} of the expert-overlap ceiling ${fmt(ceiling, 2)}x (target >= 0.9); ` +
+        `llama.cpp alone ${spread(engineSpeedup, 2)}x, node-host ${spread(vsEngine, 2)} of it`
+  return [
+    label,
+    `${spread(run.aggregate[n]!, 1)}; llama.cpp alone ${spread(run.engineAggregate[n]!, 1)}`,
+    spread(run.aggregate[n]!.map((v) => v / n), 1),
+    versus,
+    n === 1 ? '-' : spread(run.stagger[n]!, 0),
+  ]
 }
