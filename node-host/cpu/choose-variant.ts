@@ -86,7 +86,7 @@ export async function chooseSharedCpuVariant(opts: Omit<ChooseVariantOptions, 'm
   const bins = await findPrebuiltBins()
   const cpu = opts.cpu ?? readCpuInfo()
   const failures: string[] = []
-  for (const variant of candidateVariants(bins, cpu, { ...opts, modelPath: '', modelName: '', requested: 'auto' })) {
+  for (const variant of candidateVariants(bins, cpu, { requested: 'auto' })) {
     const probes: ProbeResult[] = []
     try {
       for (const model of opts.models) {
@@ -103,7 +103,7 @@ export async function chooseSharedCpuVariant(opts: Omit<ChooseVariantOptions, 'm
 }
 
 /** The variants to try, in order. */
-export function candidateVariants(bins: PrebuiltBins, cpu: CpuInfo, opts: ChooseVariantOptions): string[] {
+export function candidateVariants(bins: PrebuiltBins, cpu: CpuInfo, opts: Pick<ChooseVariantOptions, 'requested' | 'loaded'>): string[] {
   if (opts.loaded) return [opts.loaded]
   if (bins.variants.length === 0) return ['all']
   const ranked = rankVariants(bins.variants, cpu.flags)

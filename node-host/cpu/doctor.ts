@@ -76,7 +76,7 @@ export async function runDoctor(argv: string[], out: (line: string) => void): Pr
   }
   let candidates: string[] = []
   try {
-    candidates = candidateVariants(bins, cpu, { requested } as Parameters<typeof candidateVariants>[2])
+    candidates = candidateVariants(bins, cpu, { requested })
   } catch (err) {
     if (err instanceof CpuVariantError) choice ??= { error: err.message }
     else throw err

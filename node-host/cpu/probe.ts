@@ -2,9 +2,8 @@
  * Proves that a model loads, gets a context and decodes with one CPU variant, in a child process:
  * llama.cpp reports some failures by abort(), which no JavaScript catch survives.
  */
-import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
+import { runChildScript } from '../child-script.js'
 import type { VariantFolder } from './prebuilt-bins.js'
 
 export type ProbeStage = 'binding' | 'model' | 'context' | 'decode' | 'done' | 'error'
@@ -29,34 +28,23 @@ export type ProbeFailStage = 'binding' | 'model load' | 'context creation' | 'de
 
 const NEXT_STAGE: Record<string, ProbeFailStage> = { none: 'binding', binding: 'model load', model: 'context creation', context: 'decode', decode: 'decode' }
 const CHILD = fileURLToPath(new URL('./probe-child.ts', import.meta.url))
-const TSX = createRequire(import.meta.url).resolve('tsx/esm')
 
-export function probeVariant(request: ProbeRequest, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
+export async function probeVariant(request: ProbeRequest, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
   const startedAt = performance.now()
   const variant = request.folder.variant
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(TSX).href, CHILD, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-16_000) })
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30 * 60_000)
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      const ms = Math.round(performance.now() - startedAt)
-      const lines = stdout.split('\n').flatMap((l) => { try { return [JSON.parse(l) as { stage: ProbeStage; message?: string; systemInfo?: string; loaded?: string[] }] } catch { return [] } })
-      const last = lines.at(-1)
-      const binding = lines.find((l) => l.stage === 'binding')
-      if (last?.stage === 'done' && code === 0) return resolve({ outcome: 'ok', variant, systemInfo: binding?.systemInfo ?? '', ms })
-      const stage = NEXT_STAGE[lines.filter((l) => l.stage !== 'error').at(-1)?.stage ?? 'none'] ?? 'binding'
-      if (last?.stage === 'error') {
-        // No CPU library at all means the variant cannot run on this CPU: the variant's fault.
-        const noCpu = binding !== undefined && (binding.loaded ?? []).length === 0 && variant !== 'all'
-        return resolve({ outcome: noCpu ? 'aborted' : 'error', variant, stage, reason: noCpu ? `the ${variant} library does not run on this CPU` : last.message ?? 'unknown error', ms })
-      }
-      resolve({ outcome: 'aborted', variant, stage, reason: nativeReason(stderr, code, signal), ms })
-    })
-  })
+  const { code, signal, stdout, stderr } = await runChildScript(CHILD, request, { timeoutMs: opts.timeoutMs ?? 30 * 60_000, stderrTailChars: 16_000 })
+  const ms = Math.round(performance.now() - startedAt)
+  const lines = stdout.split('\n').flatMap((l) => { try { return [JSON.parse(l) as { stage: ProbeStage; message?: string; systemInfo?: string; loaded?: string[] }] } catch { return [] } })
+  const last = lines.at(-1)
+  const binding = lines.find((l) => l.stage === 'binding')
+  if (last?.stage === 'done' && code === 0) return { outcome: 'ok', variant, systemInfo: binding?.systemInfo ?? '', ms }
+  const stage = NEXT_STAGE[lines.filter((l) => l.stage !== 'error').at(-1)?.stage ?? 'none'] ?? 'binding'
+  if (last?.stage === 'error') {
+    // No CPU library at all means the variant cannot run on this CPU: the variant's fault.
+    const noCpu = binding !== undefined && (binding.loaded ?? []).length === 0 && variant !== 'all'
+    return { outcome: noCpu ? 'aborted' : 'error', variant, stage, reason: noCpu ? `the ${variant} library does not run on this CPU` : last.message ?? 'unknown error', ms }
+  }
+  return { outcome: 'aborted', variant, stage, reason: nativeReason(stderr, code, signal), ms }
 }
 
 /** The line that says why: ggml's assert, else the last line, else the exit status. */

@@ -4,13 +4,12 @@
  * small synthetic models of the same types are timed instead, in a child process (llama.cpp aborts
  * on some model/variant pairs, and a process can load only one llama.cpp binding).
  */
-import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
+import { runChildScript } from '../child-script.js'
 import { readCpuInfo } from '../cpu/cpu-info.js'
 import { knownIssue } from '../cpu/known-issues.js'
 import { findPrebuiltBins, variantFolder, type VariantFolder } from '../cpu/prebuilt-bins.js'
@@ -31,7 +30,6 @@ export interface ComputeProbeRequest {
 }
 
 const CHILD = fileURLToPath(new URL('./compute-probe-child.ts', import.meta.url))
-const TSX = createRequire(import.meta.url).resolve('tsx/esm')
 
 /** The matrix types of a model that the probe can time, biggest first; empty if it can time none. */
 export function probeTypes(weights: Pick<WeightStats, 'matmulParamsByType'>): string[] {
@@ -65,26 +63,16 @@ export async function measureCompute(opts: { weights: WeightStats; storageType: 
   }
 }
 
-function runChild(request: ComputeProbeRequest, timeoutMs: number): Promise<ComputeProbeResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(TSX).href, CHILD, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      const line = stdout.trim().split('\n').at(-1) ?? ''
-      try {
-        if (code === 0) return resolve(JSON.parse(line) as ComputeProbeResult)
-      } catch {
-        // reported below
-      }
-      const said = stderr.trim().split('\n').at(-1)
-      reject(new Error(`compute probe failed (${signal ? `killed by ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ''}`))
-    })
-  })
+async function runChild(request: ComputeProbeRequest, timeoutMs: number): Promise<ComputeProbeResult> {
+  const { code, signal, stdout, stderr } = await runChildScript(CHILD, request, { timeoutMs, stderrTailChars: 4000 })
+  const line = stdout.trim().split('\n').at(-1) ?? ''
+  try {
+    if (code === 0) return JSON.parse(line) as ComputeProbeResult
+  } catch {
+    // reported below
+  }
+  const said = stderr.trim().split('\n').at(-1)
+  throw new Error(`compute probe failed (${signal ? `killed by ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ''}`)
 }
 
 /** The largest CPU cache, from Linux's sysfs; undefined elsewhere. */
