@@ -4,9 +4,9 @@ export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: 't
 export async function readBodyLimited(req: Request, maxBytes: number): Promise<BodyRead> {
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) return { ok: false, reason: 'too_large' }
-  if (!req.body) return { ok: true, bytes: new Uint8Array(0) }
-  // With a declared length the HTTP layer enforces it, so the whole-body read (a fast path on
-  // @hono/node-server) is bounded too; chunked bodies are counted as they stream.
+  // With a declared length the HTTP layer enforces it, so the whole-body read is bounded too.
+  // It comes before any look at `req.body`: on @hono/node-server that getter builds a full
+  // Request and a web stream (~8% of the gateway's CPU per request), arrayBuffer() reads directly.
   if (Number.isInteger(declared)) {
     try {
       return { ok: true, bytes: new Uint8Array(await req.arrayBuffer()) }
@@ -14,6 +14,8 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<B
       return { ok: false, reason: 'unreadable' }
     }
   }
+  // Chunked bodies are counted as they stream.
+  if (!req.body) return { ok: true, bytes: new Uint8Array(0) }
   const reader = req.body.getReader()
   const parts: Uint8Array[] = []
   let total = 0
