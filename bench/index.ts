@@ -51,7 +51,7 @@ await section('Gateway vs raw pass-through vs Portkey (Node, loopback, fake upst
   () => benchGatewayOverhead(quick ? { rounds: 2, latencyN: 50, ttfbN: 20, throughputMs: 500 } : {}), (rows) => proxySummary(rows.filter((r) => !r[0]!.startsWith('p99'))))
 await section('Streaming throughput and CPU per SSE event: gateway vs raw pass-through vs Portkey (Node, loopback, fake upstream)', 'streaming', PROXY_HEADER,
   () => benchStreaming(quick ? { rounds: 2, streams: 16, contentTokens: 100 } : {}), proxySummary)
-await section('Usage rows: BatchingUsageWriter + insertUsageRows vs raw client.batch of prepared INSERTs (rows/s)', 'usage writer rows/s', ['database', 'raw client.batch', 'gateway writer', 'writer vs raw'],
+await section("Usage rows: the gateway's usage writer vs raw client.batch of single-row INSERTs (rows/s)", 'usage writer rows/s', ['database', 'raw client.batch', 'gateway writer', 'writer vs raw'],
   () => benchUsageWriter(quick ? { rounds: 2, rowsPerRound: 2_000 } : {}), lastColumn)
 // node-host on the generated bench-size models (real llama.cpp); quick mode: short runs, Q8_0 only.
 await section('node-host vs node-llama-cpp direct (decode, 1 thread)', 'node-host vs direct', ['measure', 'direct node-llama-cpp', 'node-host', 'node-host vs direct'],

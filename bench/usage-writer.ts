@@ -1,26 +1,24 @@
 /**
- * Usage-row write throughput: BatchingUsageWriter + insertUsageRows (drizzle, 40 rows per
- * statement, 500 rows per batch) vs a baseline of raw `client.batch` of one prepared INSERT per
- * row, 500 rows per batch. Same rows, same database, rounds interleaved (A B, B A, ...), into a
- * libSQL file and into a real sqld on loopback.
+ * Usage-row write throughput: BatchingUsageWriter with the gateway's own write (src/node.ts: one
+ * INSERT prepared once, into a libSQL file; drizzle's 40-row statements, to sqld) vs a baseline of raw
+ * `client.batch` of single-row INSERTs, which the client prepares again for every row, 500 rows per
+ * batch. Same rows, same database, rounds interleaved (A B, B A, ...), into a libSQL file and into a
+ * real sqld on loopback.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client, InStatement } from '@libsql/client'
-import type { GatewayDb } from '../src/db/client.js'
 import { openNodeDb } from '../src/db/open-node.js'
 import type { UsageRow } from '../src/db/schema.js'
-import { insertUsageRows } from '../src/db/usage.js'
+import { nodeUsageWrite } from '../src/db/usage-file-inserter.js'
+import { USAGE_INSERT_SQL, usageInsertArgs } from '../src/db/usage-insert.js'
 import { silentLogger } from '../src/log.js'
 import { BatchingUsageWriter } from '../src/metering/batching-writer.js'
 import { startSqld } from '../test/support/sqld.js'
 import { spread } from './support.js'
 
 const BATCH_ROWS = 500
-const INSERT_SQL =
-  'INSERT OR IGNORE INTO usage (id, team_id, key_id, created_at, requested_model, backend, upstream_model, prompt_tokens, cache_hit_tokens, cache_miss_tokens, completion_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, status, error_code, streamed, fell_back, fallback_reason, attempts, usage_estimated, client_aborted) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 
 let seq = 0
 /** Rows shaped like a streamed hosted request's. */
@@ -36,13 +34,12 @@ function usageRows(n: number): UsageRow[] {
 }
 
 function insertStatement(r: UsageRow): InStatement {
-  const args = [r.id, r.teamId, r.keyId, r.createdAt, r.requestedModel ?? null, r.backend ?? null, r.upstreamModel ?? null, r.promptTokens ?? 0, r.cacheHitTokens ?? 0, r.cacheMissTokens ?? 0, r.completionTokens ?? 0, r.reasoningTokens ?? 0, r.costNanoUsd ?? 0, r.latencyMs ?? 0, r.ttftMs ?? null, r.status, r.errorCode ?? null, r.streamed ? 1 : 0, r.fellBack ? 1 : 0, r.fallbackReason ?? null, r.attempts ?? 0, r.usageEstimated ? 1 : 0, r.clientAborted ? 1 : 0]
-  return { sql: INSERT_SQL, args }
+  return { sql: USAGE_INSERT_SQL, args: usageInsertArgs(r) }
 }
 
 /** Rows/s through the gateway's writer: record every row, then wait for the flush. */
-async function writerRowsPerSecond(db: GatewayDb, rows: UsageRow[]): Promise<number> {
-  const writer = new BatchingUsageWriter({ write: (batch) => insertUsageRows(db, batch), log: silentLogger })
+async function writerRowsPerSecond(write: (rows: UsageRow[]) => Promise<void>, rows: UsageRow[]): Promise<number> {
+  const writer = new BatchingUsageWriter({ write, log: silentLogger })
   const started = performance.now()
   for (const row of rows) writer.record(row)
   const left = await writer.flush(120_000)
@@ -59,25 +56,28 @@ async function rawRowsPerSecond(client: Client, rows: UsageRow[]): Promise<numbe
 
 async function measure(url: string, rounds: number, rowsPerRound: number): Promise<{ writer: number[]; raw: number[]; ratio: number[] }> {
   const { db, client } = await openNodeDb(url)
+  // The gateway's own choice (src/node.ts): one prepared INSERT into a local file, drizzle's batches to sqld.
+  const usageWrite = await nodeUsageWrite(url, db, client)
   const out = { writer: [] as number[], raw: [] as number[], ratio: [] as number[] }
   try {
-    await writerRowsPerSecond(db, usageRows(Math.min(1000, rowsPerRound))) // warm-up: JIT, connection, page cache
+    await writerRowsPerSecond(usageWrite.write, usageRows(Math.min(1000, rowsPerRound))) // warm-up: JIT, connection, page cache
     await rawRowsPerSecond(client, usageRows(Math.min(1000, rowsPerRound)))
     for (let r = 0; r < rounds; r++) {
       let w = 0
       let b = 0
       if (r % 2 === 0) {
-        w = await writerRowsPerSecond(db, usageRows(rowsPerRound))
+        w = await writerRowsPerSecond(usageWrite.write, usageRows(rowsPerRound))
         b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
       } else {
         b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
-        w = await writerRowsPerSecond(db, usageRows(rowsPerRound))
+        w = await writerRowsPerSecond(usageWrite.write, usageRows(rowsPerRound))
       }
       out.writer.push(w)
       out.raw.push(b)
       out.ratio.push(w / b)
     }
   } finally {
+    usageWrite.close()
     client.close()
   }
   return out

@@ -13,7 +13,7 @@ import type { GatewayDb } from './db/client.js'
 import { hasAdminKey, insertKey } from './db/keys.js'
 import { openNodeDb } from './db/open-node.js'
 import { answerClientError, answerConnect } from './http-refusals.js'
-import { insertUsageRows } from './db/usage.js'
+import { nodeUsageWrite } from './db/usage-file-inserter.js'
 import { jsonLogger, type Logger } from './log.js'
 import { BatchingUsageWriter } from './metering/batching-writer.js'
 import { hostedCost, priceTableFrom } from './metering/cost.js'
@@ -64,9 +64,11 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const env = opts.env ?? process.env
   const log = opts.log ?? jsonLogger()
   const config = parseConfig(env)
-  const { db, client } = await openNodeDb(env.DATABASE_URL || 'file:./data/gateway.db', { authToken: env.DATABASE_AUTH_TOKEN })
+  const databaseUrl = env.DATABASE_URL || 'file:./data/gateway.db'
+  const { db, client } = await openNodeDb(databaseUrl, { authToken: env.DATABASE_AUTH_TOKEN })
   const bootstrapAdminKey = !config.adminKey && !(await hasAdminKey(db)) ? (await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })).key : undefined
-  const writer = new BatchingUsageWriter({ write: (rows) => insertUsageRows(db, rows), probe: () => client.execute('select 1'), log })
+  const usageWrite = await nodeUsageWrite(databaseUrl, db, client)
+  const writer = new BatchingUsageWriter({ write: usageWrite.write, probe: () => client.execute('select 1'), log })
   const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, log })
   // Workers probe lazily on requests; a Node process keeps probing its node-hosts between them.
   const stopProbes = gateway.localPool?.startProbes()
@@ -99,6 +101,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       await new Promise<void>((resolve) => server.close(() => resolve()))
       const left = await writer.flush(10_000)
       if (left > 0) log.error('usage rows not written at shutdown', { pendingRows: left })
+      usageWrite.close()
       client.close()
     },
   }

@@ -1,0 +1,29 @@
+import { getTableColumns, is, SQL } from 'drizzle-orm'
+import { usage, type UsageRow } from './schema.js'
+
+/** What a usage row binds: libSQL's value types. */
+export type UsageArg = string | number | bigint | null
+
+const columns = Object.entries(getTableColumns(usage)).map(([key, column]) => {
+  // A SQL or computed default would have to be evaluated per row; none is used, and a new one must not slip past.
+  if (is(column.default, SQL) || column.defaultFn !== undefined) throw new Error(`usage.${key}: only literal defaults are supported by usageInsertArgs`)
+  return { key: key as keyof UsageRow, column }
+})
+
+/**
+ * One usage row's INSERT, the same statement text every time, so a driver can prepare it once: SQLite
+ * compiles the rollup trigger into every statement it prepares, which costs far more than the insert.
+ * Duplicates (a retried row) are ignored, as in insertUsageRows.
+ */
+export const USAGE_INSERT_SQL = `insert into "usage" (${columns.map((c) => `"${c.column.name}"`).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict ("id") do nothing`
+
+/** The row's values in USAGE_INSERT_SQL's order, mapped and defaulted as drizzle's insert maps them. */
+export function usageInsertArgs(row: UsageRow): UsageArg[] {
+  const args = new Array<UsageArg>(columns.length)
+  for (let i = 0; i < columns.length; i++) {
+    const { key, column } = columns[i]!
+    const value = row[key] ?? (row[key] === null ? null : column.default)
+    args[i] = value === null || value === undefined ? null : (column.mapToDriverValue(value) as UsageArg)
+  }
+  return args
+}
