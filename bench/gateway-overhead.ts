@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici'
 import type { FakeBehavior } from '../test/fakes/deepseek.js'
 import { addedP99Row, portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
 import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'
-import { median } from './support.js'
+import { cpuTimeNs, median } from './support.js'
 
 const BODY = { model: 'deepseek-flash', messages: [{ role: 'user', content: 'What is a mixture of experts?' }], thinking: { type: 'disabled' } }
 /** Paced: the first event goes out alone and the next 5 ms later, so a proxy that holds bytes back shows it. */
@@ -30,7 +30,9 @@ async function sequential(t: Target, n: number, req: Dispatcher.RequestOptions, 
   return out
 }
 
-async function throughput(t: Target, req: Dispatcher.RequestOptions, concurrency: number, durationMs: number): Promise<number> {
+/** Requests/s at `concurrency`, and the proxy's own CPU per request (its process, all threads). */
+async function throughput(t: Target, req: Dispatcher.RequestOptions, concurrency: number, durationMs: number): Promise<{ rps: number; cpuUs: number }> {
+  const cpuBeforeNs = cpuTimeNs(t.pid)
   const deadline = performance.now() + durationMs
   let done = 0
   const worker = async () => {
@@ -41,7 +43,7 @@ async function throughput(t: Target, req: Dispatcher.RequestOptions, concurrency
   }
   const started = performance.now()
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return done / ((performance.now() - started) / 1000)
+  return { rps: done / ((performance.now() - started) / 1000), cpuUs: (cpuTimeNs(t.pid) - cpuBeforeNs) / 1000 / done }
 }
 
 export interface OverheadResult {
@@ -58,22 +60,27 @@ export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: n
     const p50: Round[] = []
     const ttfb: Round[] = []
     const rps: Round[] = []
+    const cpu: Round[] = []
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? targets : [...targets].reverse()
       const lat: Round = {}
       const first: Round = {}
       const tput: Round = {}
+      const cpuRound: Round = {}
       for (const t of order) lat[t.name] = median(await sequential(t, opts.latencyN ?? 200, plain.get(t.name)!))
       for (const t of order) first[t.name] = median(await sequential(t, opts.ttfbN ?? 100, paced.get(t.name)!, true))
-      for (const t of order) tput[t.name] = await throughput(t, plain.get(t.name)!, 32, opts.throughputMs ?? 2000)
+      for (const t of order) ({ rps: tput[t.name], cpuUs: cpuRound[t.name] } = await throughput(t, plain.get(t.name)!, 32, opts.throughputMs ?? 2000))
       p50.push(lat)
       ttfb.push(first)
       rps.push(tput)
+      cpu.push(cpuRound)
     }
     return {
       rows: [
         proxyRow('p50 latency, concurrency 1 (ms)', p50, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 0.45' } }),
         proxyRow('throughput, concurrency 32 (req/s)', rps, { compare: 'ratio', digits: 0, targets: { gatewayVsRaw: '>= 0.6', gatewayVsPortkey: '>= 4' } }),
+        // On a small box the client and the fake upstream share the cores: this row is the proxy's cost alone.
+        proxyRow('proxy CPU per request at concurrency 32 (µs, its process, all threads)', cpu, { compare: 'ratio', digits: 0 }),
         proxyRow('first byte of a paced stream, concurrency 1 (ms)', ttfb, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 1.5' } }),
         addedP99Row('p99 of added p50 across rounds (ms)', p50, 3),
         ...(portkeyNotMeasured ? [portkeyMissingRow(portkeyNotMeasured)] : []),
