@@ -61,7 +61,7 @@ export async function benchNodeHostVsDirect(opts: { rounds?: number; maxTokens?:
     }
     return {
       rows: [
-        ['decode tok/s, first to last token', spread(directClient, 1), `${spread(streamed, 1)} (streamed, client-side)`, `ratio ${spread(streamedRatio, 3)} (target >= 0.97)`],
+        ['decode tok/s, first to last token', spread(directClient, 1), `${spread(streamed, 1)} (streamed, client-side)`, `ratio ${spread(streamedRatio, 3)} (target >= 0.95)`],
         ['decode tok/s, in-process timings', spread(directReported, 1), `${spread(nonStreamed, 1)} (not streamed)`, `ratio ${spread(nonStreamedRatio, 3)}`],
         ['node-host timings.predicted_per_second vs client-measured', '-', spread(streamedReported, 1), `ratio ${spread(agreement, 3)} (n/(n-1) = ${fmt(maxTokens / (maxTokens - 1), 3)} expected)`],
         ['setup', `${threads} thread, ${maxTokens} tokens x ${rounds} rounds`, 'llama-moe bench Q8_0, parallel 1', `median ratio ${fmt(median(streamedRatio), 3)}`],
