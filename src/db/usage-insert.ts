@@ -22,7 +22,7 @@ export function usageInsertArgs(row: UsageRow): UsageArg[] {
   const args = new Array<UsageArg>(columns.length)
   for (let i = 0; i < columns.length; i++) {
     const { key, column } = columns[i]!
-    const value = row[key] ?? (row[key] === null ? null : column.default)
+    const value = row[key] === undefined ? column.default : row[key] // drizzle's rule: only a missing value takes the default
     args[i] = value === null || value === undefined ? null : (column.mapToDriverValue(value) as UsageArg)
   }
   return args
