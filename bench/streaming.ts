@@ -8,7 +8,7 @@
  * A stream that fails is counted, not fatal. Bursts used to get ECONNRESET / "other side closed" on
  * reused upstream sockets: the clients kept idle sockets 30 s, past the upstream's 5 s (+1 s) close.
  * The gateway now drops them at 4 s and resends a request that dies on a reused socket before any
- * byte (src/undici-upstream.ts, test/node/upstream-keepalive.test.ts); the raw baseline has the 4 s
+ * byte (src/node/undici-upstream.ts, test/node/upstream-keepalive.test.ts); the raw baseline has the 4 s
  * timeout only, so a failure it still shows is the race the gateway's retry covers.
  */
 import { portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'

@@ -4,7 +4,7 @@
  */
 import type { OpResult } from '../src/admin/op-result.js'
 import type { GatewayDb } from '../src/db/client.js'
-import { openNodeDb } from '../src/db/open-node.js'
+import { openNodeDb } from '../src/node/open-db.js'
 import { stringFlag, type ParsedArgs } from './args.js'
 
 export interface ClientFactories<C> {

@@ -3,7 +3,7 @@
  *   DATABASE_URL=libsql://<db>.turso.io DATABASE_AUTH_TOKEN=… npm run db:migrate
  * The Worker never migrates: the drizzle migrator reads migration files, which workerd cannot.
  */
-import { openNodeDb } from '../src/db/open-node.js'
+import { openNodeDb } from '../src/node/open-db.js'
 
 const url = process.env.DATABASE_URL
 if (!url) {

@@ -11,15 +11,15 @@ import { createGateway, type Gateway } from './app.js'
 import { parseConfig, type EnvVars } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import { hasAdminKey, insertKey } from './db/keys.js'
-import { openNodeDb } from './db/open-node.js'
-import { answerClientError, answerConnect } from './http-refusals.js'
-import { nodeUsageWrite } from './db/usage-file-inserter.js'
+import { openNodeDb } from './node/open-db.js'
+import { answerClientError, answerConnect } from './node/http-refusals.js'
+import { nodeUsageWrite } from './node/usage-file-inserter.js'
 import { jsonLogger, type Logger } from './log.js'
 import { BatchingUsageWriter } from './metering/batching-writer.js'
 import { hostedCost, priceTableFrom } from './metering/cost.js'
-import { undiciUpstream } from './undici-upstream.js'
+import { undiciUpstream } from './node/undici-upstream.js'
 
-export { undiciUpstream } from './undici-upstream.js'
+export { undiciUpstream } from './node/undici-upstream.js'
 
 export interface RunningGateway {
   url: string

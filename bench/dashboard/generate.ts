@@ -9,7 +9,7 @@ import type { Client, InStatement } from '@libsql/client'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MIGRATIONS_DIR, openNodeDb } from '../../src/db/open-node.js'
+import { MIGRATIONS_DIR, openNodeDb } from '../../src/node/open-db.js'
 import { BENCH_HOSTS, BENCH_MODELS, benchHours, benchTeams, KEY_SLOTS, slotsFor, TEAM_SLOTS } from './shape.js'
 
 /** Bump when the generated rows change, so cached files are rebuilt. */

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { Agent, request } from 'undici'
 
 const upstream = process.argv[2]!
-// Idle sockets dropped before Node's 5 s server timeout, as the gateway does (src/undici-upstream.ts):
+// Idle sockets dropped before Node's 5 s server timeout, as the gateway does (src/node/undici-upstream.ts):
 // with 30 s, bursts reused sockets the fake upstream was closing (ECONNRESET). No retry: the floor.
 const dispatcher = new Agent({ keepAliveTimeout: 4_000, connections: 256 })
 const server = createServer(async (req, res) => {

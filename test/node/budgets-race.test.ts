@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { and, eq, inArray } from 'drizzle-orm'
-import { openNodeDb } from '../../src/db/open-node.js'
+import { openNodeDb } from '../../src/node/open-db.js'
 import { reserveHolds } from '../../src/db/budget-holds.js'
 import { upsertBudget } from '../../src/db/budgets.js'
 import { budgetHolds, budgetSpend, usage } from '../../src/db/schema.js'

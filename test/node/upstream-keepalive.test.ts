@@ -2,7 +2,7 @@ import OpenAI from 'openai'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningGateway } from '../../src/node.js'
-import { undiciUpstream } from '../../src/undici-upstream.js'
+import { undiciUpstream } from '../../src/node/undici-upstream.js'
 import { adminCall, startTestGateway, teamWithKey, usageRowsOf } from '../support/gateway.js'
 import { startStaleSocketUpstream, type StaleSocketAction, type StaleSocketUpstream } from '../fakes/stale-socket-upstream.js'
 

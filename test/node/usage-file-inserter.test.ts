@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import type { Client } from '@libsql/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GatewayDb } from '../../src/db/client.js'
-import { openNodeDb } from '../../src/db/open-node.js'
+import { openNodeDb } from '../../src/node/open-db.js'
 import type { UsageRow } from '../../src/db/schema.js'
 import { insertUsageRows } from '../../src/db/usage.js'
-import { usageFileInserterFor, type UsageFileInserter } from '../../src/db/usage-file-inserter.js'
+import { usageFileInserterFor, type UsageFileInserter } from '../../src/node/usage-file-inserter.js'
 import { USAGE_INSERT_SQL, usageInsertArgs } from '../../src/db/usage-insert.js'
 
 const T0 = Date.UTC(2026, 11, 1, 10, 0, 0)

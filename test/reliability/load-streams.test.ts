@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { and, count, eq } from 'drizzle-orm'
 import { Pool } from 'undici'
-import { openNodeDb } from '../../src/db/open-node.js'
+import { openNodeDb } from '../../src/node/open-db.js'
 import { usage } from '../../src/db/schema.js'
 import { spawnChildServer, type ChildServer } from '../support/child-process.js'
 import { waitFor } from '../support/net.js'

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { openNodeDb } from '../../src/db/open-node.js'
+import { openNodeDb } from '../../src/node/open-db.js'
 import { startSqld, type SqldProcess } from '../support/sqld.js'
 
 declare module 'vitest' {

@@ -4,8 +4,8 @@ import { migrate } from 'drizzle-orm/libsql/migrator'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { GatewayDb } from './client.js'
-import * as schema from './schema.js'
+import type { GatewayDb } from '../db/client.js'
+import * as schema from '../db/schema.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
 

@@ -1,5 +1,5 @@
 /**
- * Node only (used by src/undici-upstream.ts): recognises the one failure that is safe to retry
+ * Node only (used by undici-upstream.ts): recognises the one failure that is safe to retry
  * even for a POST, a request that died on a *reused* keep-alive socket before any byte of its
  * response arrived. That is the server closing the idle connection while the request was on
  * its way: the request was never processed (the server read at most a connection it was

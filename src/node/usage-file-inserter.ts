@@ -6,10 +6,10 @@
  */
 import type { Client } from '@libsql/client'
 import Database from 'libsql'
-import type { GatewayDb } from './client.js'
-import type { UsageRow } from './schema.js'
-import { insertUsageRows } from './usage.js'
-import { USAGE_INSERT_SQL, usageInsertArgs, type UsageArg } from './usage-insert.js'
+import type { GatewayDb } from '../db/client.js'
+import type { UsageRow } from '../db/schema.js'
+import { insertUsageRows } from '../db/usage.js'
+import { USAGE_INSERT_SQL, usageInsertArgs, type UsageArg } from '../db/usage-insert.js'
 
 export interface UsageFileInserter {
   /** All rows in one transaction, or none of them. */

@@ -3,7 +3,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Readable } from 'node:stream'
-import type { FetchLike, UpstreamInit, UpstreamResponse } from './backends/backend.js'
+import type { FetchLike, UpstreamInit, UpstreamResponse } from '../backends/backend.js'
 import { watchStaleSockets } from './stale-socket.js'
 
 /** A pull-based Web stream over a Node stream: nothing is read until the gateway asks. */
