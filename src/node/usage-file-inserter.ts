@@ -20,10 +20,11 @@ export interface UsageFileInserter {
 /**
  * The inserter for the database `client` opened, when that is a local file: its path comes from the
  * client's own connection, so both connections are sure to share one file. In-memory and remote
- * databases (sqld, Turso) get none and keep writing through the client.
+ * databases (sqld, Turso), and file URLs with options, get none and keep writing through the client.
  */
 export async function usageFileInserterFor(url: string, client: Client): Promise<UsageFileInserter | undefined> {
-  if (!url.startsWith('file:')) return undefined
+  // Options in the URL (mode=ro, encryption) are the client's to honour: such databases keep the client.
+  if (!url.startsWith('file:') || url.includes('?')) return undefined
   const main = await client.execute("select file from pragma_database_list where name = 'main'")
   const path = main.rows[0]?.file
   return typeof path === 'string' && path !== '' ? openUsageFileInserter(path) : undefined

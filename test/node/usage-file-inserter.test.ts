@@ -105,7 +105,7 @@ describe('usage rows through one prepared INSERT (file: databases on Node)', () 
     inserter.close()
   })
 
-  it('is used only for a local file: in-memory and remote databases keep the client', async () => {
+  it('is used only for a plain local file: in-memory, remote and optioned databases keep the client', async () => {
     const memory = await openNodeDb('file::memory:')
     dbs.push(memory)
     expect(await usageFileInserterFor('file::memory:', memory.client)).toBeUndefined()
@@ -113,6 +113,8 @@ describe('usage rows through one prepared INSERT (file: databases on Node)', () 
     const refuse = { execute: () => Promise.reject(new Error('asked a remote client for its file')) } as unknown as Client
     expect(await usageFileInserterFor('libsql://db.example.turso.io', refuse)).toBeUndefined()
     expect(await usageFileInserterFor('http://127.0.0.1:8080', refuse)).toBeUndefined()
+    // Nor a file URL with options (read-only, say): the client honours them, a second connection would not.
+    expect(await usageFileInserterFor(`file:${join(dir, 'retry.db')}?mode=ro`, refuse)).toBeUndefined()
   })
 
   it('binds one value per column, in the statement\'s column order', () => {
