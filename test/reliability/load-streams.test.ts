@@ -4,7 +4,8 @@
  * their own processes, so the gateway's memory and file descriptors are read from /proc.
  *
  * Memory: RSS sampled every second. "Settled" = median of the samples 10-20 s after every stream
- * has its headers; "end" = median of the last 5 s before the first stream finishes.
+ * has its headers; "end" = median of the last 5 s before the first stream finishes; end may not
+ * exceed settled by more than 10%.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { and, count, eq } from 'drizzle-orm'
@@ -158,6 +159,8 @@ describe('1,000 concurrent streams for ~60 s through the Node gateway', () => {
     } finally {
       client.close()
     }
-    expect(Math.abs(drift), `RSS settled ${mib(settledRss)} MiB vs end ${mib(endRss)} MiB`).toBeLessThanOrEqual(MAX_RSS_DRIFT)
+    // A leak grows. RSS that falls (seen on a loaded CI box: 436 MiB settled, 243 MiB at the end, V8 handing
+    // back the connection burst's garbage late) is not one, so only growth past the bound fails.
+    expect(drift, `RSS settled ${mib(settledRss)} MiB vs end ${mib(endRss)} MiB`).toBeLessThanOrEqual(MAX_RSS_DRIFT)
   })
 })
