@@ -1,8 +1,9 @@
 /**
  * Node-only: usage rows into a `file:` database through one prepared INSERT kept for the process's
  * life. @libsql/client prepares every statement it runs, and preparing the usage INSERT compiles the
- * rollup trigger too, so per row it costs ~3x the insert itself (bench: benchUsageWriter). A second
- * connection to the same file is safe: the file is in WAL mode and both connections wait on locks.
+ * rollup trigger too: in 150-row batches, 170 µs of CPU per row in drizzle's 40-row statements,
+ * 48 µs prepared once (benchUsageWriter shows the rows/s). A second connection to the same file is
+ * safe: the file is in WAL mode and both connections wait on locks.
  */
 import type { Client } from '@libsql/client'
 import Database from 'libsql'
