@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Client, InStatement } from '@libsql/client'
 import { openNodeDb } from '../src/node/open-db.js'
 import type { UsageRow } from '../src/db/schema.js'
+import { insertUsageRows } from '../src/db/usage.js'
 import { nodeUsageWrite } from '../src/node/usage-file-inserter.js'
 import { USAGE_INSERT_SQL, usageInsertArgs } from '../src/db/usage-insert.js'
 import { silentLogger } from '../src/log.js'
@@ -110,6 +111,31 @@ async function measureTrigger(dir: string, rounds: number, rowsPerRound: number)
   return out
 }
 
+/**
+ * What preparing the INSERT once buys on a libSQL file: the writer through drizzle's 40-row statements
+ * (what the gateway used before, and still uses for sqld) vs through the prepared inserter, same file,
+ * rounds interleaved.
+ */
+async function measurePrepared(url: string, rounds: number, rowsPerRound: number): Promise<{ writer: number[]; raw: number[]; ratio: number[] }> {
+  const { db, client } = await openNodeDb(url)
+  const prepared = await nodeUsageWrite(url, db, client)
+  const viaDrizzle = (rows: UsageRow[]) => insertUsageRows(db, rows)
+  const out = { writer: [] as number[], raw: [] as number[], ratio: [] as number[] }
+  try {
+    await writerRowsPerSecond(viaDrizzle, usageRows(Math.min(1000, rowsPerRound)))
+    await writerRowsPerSecond(prepared.write, usageRows(Math.min(1000, rowsPerRound)))
+    for (let r = 0; r < rounds; r++) {
+      const runs = [async () => out.raw.push(await writerRowsPerSecond(viaDrizzle, usageRows(rowsPerRound))), async () => out.writer.push(await writerRowsPerSecond(prepared.write, usageRows(rowsPerRound)))]
+      for (const run of r % 2 === 0 ? runs : runs.reverse()) await run()
+      out.ratio.push(out.writer.at(-1)! / out.raw.at(-1)!)
+    }
+  } finally {
+    prepared.close()
+    client.close()
+  }
+  return out
+}
+
 export interface UsageWriterResult {
   rows: Array<[string, string, string, string]>
 }
@@ -124,8 +150,9 @@ export async function benchUsageWriter(opts: { rounds?: number; rowsPerRound?: n
     const remote = await measure(sqld.url, rounds, rowsPerRound)
     const row = (name: string, m: { writer: number[]; raw: number[]; ratio: number[] }): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
     const trigger = await measureTrigger(dir, rounds, rowsPerRound)
+    const prepared = await measurePrepared(`file:${join(dir, 'prepared.db')}`, rounds, rowsPerRound)
     const triggerRow: [string, string, string, string] = [`rollup trigger cost, libSQL file: raw INSERTs without the trigger (baseline column) vs with it (writer column), ${rowsPerRound} rows x ${rounds} rounds`, spread(trigger.without, 0), spread(trigger.with, 0), `ratio ${spread(trigger.ratio, 3)}`]
-    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), triggerRow] }
+    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), row(`libSQL file: the writer through drizzle's 40-row statements (baseline column) vs one INSERT prepared once (writer column), ${rowsPerRound} rows x ${rounds} rounds`, prepared), triggerRow] }
   } finally {
     await sqld.stop()
     rmSync(dir, { recursive: true, force: true })
