@@ -38,6 +38,13 @@ function insertStatement(r: UsageRow): InStatement {
   return { sql: USAGE_INSERT_SQL, args: usageInsertArgs(r) }
 }
 
+/** Per round: the baseline's rows/s (raw), the candidate's (writer) and candidate / baseline. */
+interface Comparison {
+  raw: number[]
+  writer: number[]
+  ratio: number[]
+}
+
 /** Rows/s through the gateway's writer: record every row, then wait for the flush. */
 async function writerRowsPerSecond(write: (rows: UsageRow[]) => Promise<void>, rows: UsageRow[]): Promise<number> {
   const writer = new BatchingUsageWriter({ write, log: silentLogger })
@@ -55,85 +62,64 @@ async function rawRowsPerSecond(client: Client, rows: UsageRow[]): Promise<numbe
   return rows.length / ((performance.now() - started) / 1000)
 }
 
-async function measure(url: string, rounds: number, rowsPerRound: number): Promise<{ writer: number[]; raw: number[]; ratio: number[] }> {
+type RowsPerSecond = (rows: UsageRow[]) => Promise<number>
+
+/** Rows/s of a baseline and a candidate on fresh rows, each warmed up once, rounds interleaved (A B, B A, ...). */
+async function interleaved(rounds: number, rowsPerRound: number, baseline: RowsPerSecond, candidate: RowsPerSecond): Promise<Comparison> {
+  const out: Comparison = { raw: [], writer: [], ratio: [] }
+  await candidate(usageRows(Math.min(1000, rowsPerRound))) // warm-up: JIT, connection, page cache
+  await baseline(usageRows(Math.min(1000, rowsPerRound)))
+  for (let r = 0; r < rounds; r++) {
+    const rates = new Map<RowsPerSecond, number>()
+    for (const run of r % 2 === 0 ? [candidate, baseline] : [baseline, candidate]) rates.set(run, await run(usageRows(rowsPerRound)))
+    out.raw.push(rates.get(baseline)!)
+    out.writer.push(rates.get(candidate)!)
+    out.ratio.push(rates.get(candidate)! / rates.get(baseline)!)
+  }
+  return out
+}
+
+/** The gateway's own write (src/node.ts: one prepared INSERT into a local file, drizzle's batches to sqld) vs raw client.batch. */
+async function measure(url: string, rounds: number, rowsPerRound: number): Promise<Comparison> {
   const { db, client } = await openNodeDb(url)
-  // The gateway's own choice (src/node.ts): one prepared INSERT into a local file, drizzle's batches to sqld.
   const usageWrite = await nodeUsageWrite(url, db, client)
-  const out = { writer: [] as number[], raw: [] as number[], ratio: [] as number[] }
   try {
-    await writerRowsPerSecond(usageWrite.write, usageRows(Math.min(1000, rowsPerRound))) // warm-up: JIT, connection, page cache
-    await rawRowsPerSecond(client, usageRows(Math.min(1000, rowsPerRound)))
-    for (let r = 0; r < rounds; r++) {
-      let w = 0
-      let b = 0
-      if (r % 2 === 0) {
-        w = await writerRowsPerSecond(usageWrite.write, usageRows(rowsPerRound))
-        b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
-      } else {
-        b = await rawRowsPerSecond(client, usageRows(rowsPerRound))
-        w = await writerRowsPerSecond(usageWrite.write, usageRows(rowsPerRound))
-      }
-      out.writer.push(w)
-      out.raw.push(b)
-      out.ratio.push(w / b)
-    }
+    return await interleaved(rounds, rowsPerRound, (rows) => rawRowsPerSecond(client, rows), (rows) => writerRowsPerSecond(usageWrite.write, rows))
   } finally {
     usageWrite.close()
     client.close()
   }
-  return out
 }
 
 /**
  * What the rollup trigger (five upserts per row, migrations/0010) costs the write path: the same
- * raw INSERTs into two libSQL files, one with the trigger and one without, rounds interleaved.
+ * raw INSERTs into two libSQL files, without the trigger (baseline) and with it.
  */
-async function measureTrigger(dir: string, rounds: number, rowsPerRound: number): Promise<{ without: number[]; with: number[]; ratio: number[] }> {
+async function measureTrigger(dir: string, rounds: number, rowsPerRound: number): Promise<Comparison> {
   const withTrigger = await openNodeDb(`file:${join(dir, 'with-trigger.db')}`)
   const without = await openNodeDb(`file:${join(dir, 'without-trigger.db')}`)
   await without.client.execute('DROP TRIGGER usage_rollup')
-  const out = { without: [] as number[], with: [] as number[], ratio: [] as number[] }
   try {
-    await rawRowsPerSecond(withTrigger.client, usageRows(Math.min(1000, rowsPerRound)))
-    await rawRowsPerSecond(without.client, usageRows(Math.min(1000, rowsPerRound)))
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [withTrigger, without] : [without, withTrigger]
-      const rates = new Map<unknown, number>()
-      for (const db of order) rates.set(db, await rawRowsPerSecond(db.client, usageRows(rowsPerRound)))
-      out.with.push(rates.get(withTrigger)!)
-      out.without.push(rates.get(without)!)
-      out.ratio.push(rates.get(withTrigger)! / rates.get(without)!)
-    }
+    return await interleaved(rounds, rowsPerRound, (rows) => rawRowsPerSecond(without.client, rows), (rows) => rawRowsPerSecond(withTrigger.client, rows))
   } finally {
     withTrigger.client.close()
     without.client.close()
   }
-  return out
 }
 
 /**
  * What preparing the INSERT once buys on a libSQL file: the writer through drizzle's 40-row statements
- * (what the gateway used before, and still uses for sqld) vs through the prepared inserter, same file,
- * rounds interleaved.
+ * (what the gateway used before, and still uses for sqld) vs through the prepared inserter, same file.
  */
-async function measurePrepared(url: string, rounds: number, rowsPerRound: number): Promise<{ writer: number[]; raw: number[]; ratio: number[] }> {
+async function measurePrepared(url: string, rounds: number, rowsPerRound: number): Promise<Comparison> {
   const { db, client } = await openNodeDb(url)
   const prepared = await nodeUsageWrite(url, db, client)
-  const viaDrizzle = (rows: UsageRow[]) => insertUsageRows(db, rows)
-  const out = { writer: [] as number[], raw: [] as number[], ratio: [] as number[] }
   try {
-    await writerRowsPerSecond(viaDrizzle, usageRows(Math.min(1000, rowsPerRound)))
-    await writerRowsPerSecond(prepared.write, usageRows(Math.min(1000, rowsPerRound)))
-    for (let r = 0; r < rounds; r++) {
-      const runs = [async () => out.raw.push(await writerRowsPerSecond(viaDrizzle, usageRows(rowsPerRound))), async () => out.writer.push(await writerRowsPerSecond(prepared.write, usageRows(rowsPerRound)))]
-      for (const run of r % 2 === 0 ? runs : runs.reverse()) await run()
-      out.ratio.push(out.writer.at(-1)! / out.raw.at(-1)!)
-    }
+    return await interleaved(rounds, rowsPerRound, (rows) => writerRowsPerSecond((batch) => insertUsageRows(db, batch), rows), (rows) => writerRowsPerSecond(prepared.write, rows))
   } finally {
     prepared.close()
     client.close()
   }
-  return out
 }
 
 export interface UsageWriterResult {
@@ -148,10 +134,10 @@ export async function benchUsageWriter(opts: { rounds?: number; rowsPerRound?: n
   try {
     const file = await measure(`file:${join(dir, 'usage.db')}`, rounds, rowsPerRound)
     const remote = await measure(sqld.url, rounds, rowsPerRound)
-    const row = (name: string, m: { writer: number[]; raw: number[]; ratio: number[] }): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
+    const row = (name: string, m: Comparison): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
     const trigger = await measureTrigger(dir, rounds, rowsPerRound)
     const prepared = await measurePrepared(`file:${join(dir, 'prepared.db')}`, rounds, rowsPerRound)
-    const triggerRow: [string, string, string, string] = [`rollup trigger cost, libSQL file: raw INSERTs without the trigger (baseline column) vs with it (writer column), ${rowsPerRound} rows x ${rounds} rounds`, spread(trigger.without, 0), spread(trigger.with, 0), `ratio ${spread(trigger.ratio, 3)}`]
+    const triggerRow = row(`rollup trigger cost, libSQL file: raw INSERTs without the trigger (baseline column) vs with it (writer column), ${rowsPerRound} rows x ${rounds} rounds`, trigger)
     return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), row(`libSQL file: the writer through drizzle's 40-row statements (baseline column) vs one INSERT prepared once (writer column), ${rowsPerRound} rows x ${rounds} rounds`, prepared), triggerRow] }
   } finally {
     await sqld.stop()

@@ -31,7 +31,7 @@ export async function usageFileInserterFor(url: string, client: Client): Promise
   return typeof path === 'string' && path !== '' ? openUsageFileInserter(path) : undefined
 }
 
-export function openUsageFileInserter(path: string): UsageFileInserter {
+function openUsageFileInserter(path: string): UsageFileInserter {
   const db = new Database(path)
   db.exec('PRAGMA busy_timeout = 5000')
   db.exec('PRAGMA synchronous = NORMAL')
