@@ -62,7 +62,7 @@ await section('node-host memory bandwidth use and inspect prediction (decode, 1 
 await section('Decode tok/s by llama.cpp CPU variant (node-host, 1 thread)', 'cpu variants', ['model', 'variant', 'decode tok/s', 'vs best'],
   () => benchCpuVariants(quick ? { rounds: 2, maxTokens: 32, quants: ['q8_0'] } : {}),
   (rows) => rows.filter((r) => r[3] !== '1' && r[0] !== 'setup').map((r): [string, string] => [`${r[0]}: ${r[1]} vs best`, r[3]!]))
-await section('node-host continuous batching (--parallel 4, 1 thread, Q8_0 and F16), beside the expert-overlap ceiling and llama.cpp in lock step', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
+await section('node-host continuous batching (--parallel 4, --batching auto, 1 thread, Q8_0 and F16), beside the expert-overlap ceiling and llama.cpp in lock step', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
   () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32, quants: ['q8_0'] } : {}),
   (rows) => rows.filter((r) => !/^1( |$)/.test(r[0]!)).map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
 // Only where Debian ships llama-server (bench/llama-server.ts); otherwise one row says why not.

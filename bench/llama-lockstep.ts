@@ -10,8 +10,11 @@ import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type LlamaContext
 import { LONG_GRAMMAR, SYSTEM_PROMPT, USER_PROMPT } from './node-host-client.js'
 
 export interface Lockstep {
-  /** Aggregate tok/s of `streams` sequences over `steps` steps after their first token. */
-  tokensPerSecond(streams: number, steps: number, seed: number): Promise<number>
+  /**
+   * Aggregate tok/s of `streams` sequences over `steps` steps after their first token; `serial`
+   * decodes them one after another in each step instead of in one batch.
+   */
+  tokensPerSecond(streams: number, steps: number, seed: number, mode?: 'batched' | 'serial'): Promise<number>
   close(): Promise<void>
 }
 
@@ -23,14 +26,19 @@ export async function openLockstep(modelPath: string, opts: { threads: number; s
   const grammar: LlamaGrammar = await llama.createGrammar({ grammar: LONG_GRAMMAR })
   const prompt = model.tokenize(`${SYSTEM_PROMPT}\n${USER_PROMPT}`)
   return {
-    async tokensPerSecond(streams, steps, seed) {
+    async tokensPerSecond(streams, steps, seed, mode = 'batched') {
       const running = sequences.slice(0, streams)
       await Promise.all(running.map((s) => s.clearHistory()))
       // node-host's sampling defaults: temperature 1, top_k 40, top_p 1, min_p 0.
       const iterators = running.map((s, i) =>
         s.evaluate(prompt, { temperature: 1, topK: 40, topP: 1, minP: 0, seed: seed * 10 + i, grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }), yieldEogToken: true }),
       )
-      const step = () => Promise.all(iterators.map((it) => it.next()))
+      const step =
+        mode === 'batched'
+          ? () => Promise.all(iterators.map((it) => it.next()))
+          : async () => {
+              for (const it of iterators) await it.next()
+            }
       try {
         await step()
         const startedAt = performance.now()

@@ -1,14 +1,15 @@
 /**
  * Continuous batching: aggregate decode tok/s of 1, 2 and 4 concurrent streams on one node-host with
- * --parallel 4 (one context, the sequences' tokens decoded in shared batches), 1 thread, each stream kept
+ * --parallel 4 and --batching auto (node-host decodes the streams in one batch or one at a time,
+ * whichever it measures faster: node-host/engine/decode-mode.ts) (one context, the sequences' tokens decoded in shared batches), 1 thread, each stream kept
  * long by the grammar. Aggregate = every token after the first over the time from the first token of any
  * stream to the last of any (prompts are cached after warm-up, so this is decode). A stream that only
  * starts once others finish lowers it, and shows as a large first-token stagger.
  *
  * Beside it, per round: the ceiling expert overlap allows (node-host's own 1-stream rate x k x the bytes
  * one token reads / the bytes a k-token step reads, node-host/inspect/batching.ts), and what llama.cpp
- * gives k streams driven directly in lock step (bench/llama-lockstep.ts), which tells node-host's share
- * of a gap from the engine's.
+ * gives k streams driven directly in lock step (bench/llama-lockstep.ts), batched and one at a time,
+ * which tells node-host's share of a gap from the engine's.
  */
 import { readGgufHeader } from '../node-host/gguf/reader.js'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
@@ -36,11 +37,16 @@ export function firstTokenStaggerMs(streams: ReadonlyArray<readonly number[]>): 
 interface ModelRun {
   quant: WeightQuant
   server: SpawnedServer
+  /** The same model on node-host with --batching batched: what measuring the mode buys. */
+  alwaysBatched: SpawnedServer
   engine: Lockstep
   /** k x bytes one token reads / bytes a k-token step reads: the most k streams can gain from expert overlap. */
   ceilingSpeedup: Record<number, number>
   aggregate: Record<number, number[]>
+  alwaysBatchedAggregate: Record<number, number[]>
   engineAggregate: Record<number, number[]>
+  /** llama.cpp alone, the k sequences decoded one after another in each step. */
+  engineSerial: Record<number, number[]>
   stagger: Record<number, number[]>
 }
 
@@ -56,27 +62,34 @@ export async function benchNodeHostBatching(opts: { rounds?: number; maxTokens?:
       const weights = weightStats(await readGgufHeader(model))
       const ceilingSpeedup = Object.fromEntries(CONCURRENCIES.map((k) => [k, (k * bytesReadPerStep(weights, 1)) / bytesReadPerStep(weights, k)]))
       const server = await spawnNodeHost(model, { threads: 1, parallel: 4 })
+      const alwaysBatched = await spawnNodeHost(model, { threads: 1, parallel: 4, batching: 'batched' })
       const engine = await openLockstep(model, { threads: 1, sequences: 4, contextSize: BENCH_CONTEXT_TOKENS })
-      runs.push({ quant, server, engine, ceilingSpeedup, aggregate: perConcurrency(), engineAggregate: perConcurrency(), stagger: perConcurrency() })
+      runs.push({ quant, server, alwaysBatched, engine, ceilingSpeedup, aggregate: perConcurrency(), alwaysBatchedAggregate: perConcurrency(), engineAggregate: perConcurrency(), engineSerial: perConcurrency(), stagger: perConcurrency() })
     }
     const key = await signingKey()
-    const concurrent = async (run: ModelRun, n: number, round: number) => {
-      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamNodeHost(run.server.url, key, { maxTokens, seed: round * 10 + i })))
+    const concurrent = async (server: SpawnedServer, n: number, round: number) => {
+      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamNodeHost(server.url, key, { maxTokens, seed: round * 10 + i })))
       const times = streams.map((s) => s.tokenTimesMs)
       return { aggregate: aggregateTokensPerSecond(times), stagger: firstTokenStaggerMs(times) }
     }
     for (const run of runs) {
-      await concurrent(run, 4, 1000) // warm-up: every sequence caches the prompt prefix
+      // Warm-up: every sequence caches the prompt prefix (and auto measures its modes at 2 and 4 streams).
+      for (const server of [run.server, run.alwaysBatched]) for (const n of [4, 2]) await concurrent(server, n, 1000)
       await run.engine.tokensPerSecond(4, 16, 1000)
     }
 
     for (let r = 0; r < rounds; r++) {
       for (const run of r % 2 === 0 ? runs : [...runs].reverse()) {
         for (const n of r % 2 === 0 ? CONCURRENCIES : [...CONCURRENCIES].reverse()) {
-          const measured = await concurrent(run, n, r)
+          // The two node-hosts in alternating order, one right after the other.
+          const alwaysBatched = () => (n > 1 ? concurrent(run.alwaysBatched, n, r).then((m) => run.alwaysBatchedAggregate[n]!.push(m.aggregate)) : undefined)
+          if (r % 2 === 1) await alwaysBatched()
+          const measured = await concurrent(run.server, n, r)
+          if (r % 2 === 0) await alwaysBatched()
           run.aggregate[n]!.push(measured.aggregate)
           run.stagger[n]!.push(measured.stagger)
           run.engineAggregate[n]!.push(await run.engine.tokensPerSecond(n, maxTokens - 1, r))
+          if (n > 1) run.engineSerial[n]!.push(await run.engine.tokensPerSecond(n, maxTokens - 1, r, 'serial'))
         }
       }
     }
@@ -84,6 +97,7 @@ export async function benchNodeHostBatching(opts: { rounds?: number; maxTokens?:
   } finally {
     for (const run of runs.reverse()) {
       await run.server.stop()
+      await run.alwaysBatched.stop()
       await run.engine.close()
     }
   }
@@ -93,14 +107,18 @@ function row(run: ModelRun, n: number): string[] {
   const perRound = (f: (r: number) => number) => run.aggregate[n]!.map((_, r) => f(r))
   const speedup = perRound((r) => run.aggregate[n]![r]! / run.aggregate[1]![r]!)
   const engineSpeedup = perRound((r) => run.engineAggregate[n]![r]! / run.engineAggregate[1]![r]!)
-  const vsEngine = perRound((r) => run.aggregate[n]![r]! / run.engineAggregate[n]![r]!)
+  const vsAlwaysBatched = perRound((r) => run.aggregate[n]![r]! / run.alwaysBatchedAggregate[n]![r]!)
+  const engineSerialSpeedup = perRound((r) => run.engineSerial[n]![r]! / run.engineAggregate[1]![r]!)
+  // Against the faster of llama.cpp's two ways to run k streams: node-host picks one of them too.
+  const vsEngine = perRound((r) => run.aggregate[n]![r]! / Math.max(run.engineAggregate[n]![r]!, run.engineSerial[n]![r] ?? 0))
   const ceiling = run.ceilingSpeedup[n]!
   const label = run.quant === 'q8_0' ? String(n) : `${n} (${run.quant.toUpperCase()})`
   const versus =
     n === 1
       ? `1.00x; node-host ${spread(vsEngine, 2)} of llama.cpp alone`
       : `${spread(speedup, 2)}x = ${spread(speedup.map((s) => s / ceiling), 2)} of the expert-overlap ceiling ${fmt(ceiling, 2)}x (target >= 0.9); ` +
-        `llama.cpp alone ${spread(engineSpeedup, 2)}x, node-host ${spread(vsEngine, 2)} of it`
+        `${spread(vsAlwaysBatched, 2)}x node-host --batching batched; ` +
+        `llama.cpp alone ${spread(engineSpeedup, 2)}x batched, ${spread(engineSerialSpeedup, 2)}x one at a time; node-host ${spread(vsEngine, 2)} of the faster`
   return [
     label,
     `${spread(run.aggregate[n]!, 1)}; llama.cpp alone ${spread(run.engineAggregate[n]!, 1)}`,

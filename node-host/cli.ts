@@ -3,12 +3,13 @@
  */
 import { parseArgs } from 'node:util'
 import { createJsonLogger, type Logger } from './log.js'
+import { isBatchingPolicy } from './engine/decode-mode.js'
 import { startNodeHost, type StartNodeHostOptions } from './serve.js'
 
 const USAGE = `usage:
   node-host serve --model ./m.gguf [--secret S | env NODE_HOST_SECRET] [--port 8081] [--host 127.0.0.1]
                   [--threads N] [--parallel 4] [--context 4096] [--max-queue 16] [--model-name NAME]
-                  [--cpu-variant auto|NAME] [--metrics-open] [--keep-alive-ms 15000] [--insecure-no-auth]
+                  [--cpu-variant auto|NAME] [--batching auto|batched|serial] [--metrics-open] [--keep-alive-ms 15000] [--insecure-no-auth]
   node-host serve --upstream http://127.0.0.1:9931 [--upstream-model NAME] [--upstream-api-key K] [same flags]
   node-host inspect <model.gguf> [--bandwidth-gbs N] [--context N] [--json]
   node-host doctor [--model ./m.gguf] [--cpu-variant auto|NAME] [--probe] [--json]`
@@ -66,6 +67,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'metrics-open': { type: 'boolean', default: false },
       'keep-alive-ms': { type: 'string', default: '15000' },
       'cpu-variant': { type: 'string' },
+      batching: { type: 'string' },
       'insecure-no-auth': { type: 'boolean', default: false },
     },
   })
@@ -76,6 +78,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`)
     return n
   }
+  const batching = values.batching ?? env.NODE_HOST_BATCHING ?? 'auto'
+  if (!isBatchingPolicy(batching)) throw new Error(`--batching must be auto, batched or serial (got ${JSON.stringify(batching)})`)
   return {
     model: values.model,
     upstream: values.upstream,
@@ -93,6 +97,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     metricsOpen: values['metrics-open'],
     keepAliveMs: int('keep-alive-ms', values['keep-alive-ms'], 10),
     cpuVariant: values['cpu-variant'] ?? env.NODE_HOST_CPU_VARIANT ?? 'auto',
+    batching,
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { SlotQueue } from './queue.js'
 import type { ThroughputWindow } from './throughput.js'
+import type { BatchingState } from './engine/decode-mode.js'
 import type { Engine } from './types.js'
 
 export interface HealthBody {
@@ -20,6 +21,8 @@ export interface HealthBody {
   upstream?: string
   /** The llama.cpp CPU backend variant in use (llama mode). */
   cpu_variant?: string
+  /** How concurrent sequences decode: the policy, and per stream count the mode measured faster (llama mode). */
+  batching?: BatchingState
   /** Why the engine cannot serve (status 'failed'): one line naming the model, variant and remedy. */
   error?: string
 }
@@ -36,6 +39,7 @@ export async function healthReport(deps: { engine: Engine; queue: SlotQueue; thr
     threads: info.threads ?? null,
     uptime_seconds: Math.round((Date.now() - deps.startedAtMs) / 1000),
     ...(info.cpuVariant ? { cpu_variant: info.cpuVariant } : {}),
+    ...(info.batching ? { batching: info.batching } : {}),
   }
   if (info.state === 'loading') return { status: 503, body: { status: 'loading', progress: round(info.loadProgress, 3) ?? 0, ...base } }
   if (info.state !== 'ready') return { status: 503, body: { status: info.state, ...base, ...(info.error ? { error: info.error } : {}) } }

@@ -10,6 +10,7 @@ import { createNodeHostApp } from './app.js'
 import type { NodeHostEnv } from './auth.js'
 import { createForwardEngine } from './engine/forward-engine.js'
 import { createLlamaEngine } from './engine/llama-engine.js'
+import type { BatchingPolicy } from './engine/decode-mode.js'
 import { resolveThreadCount } from './engine/threads.js'
 import { silentLogger, type Logger } from './log.js'
 import type { SlotQueue } from './queue.js'
@@ -43,6 +44,8 @@ export interface StartNodeHostOptions {
   metricsOpen?: boolean
   /** llama.cpp CPU backend variant: 'auto' (default; env NODE_HOST_CPU_VARIANT) or a name. */
   cpuVariant?: string
+  /** Concurrent sequences decoded in one batch, one at a time, or whichever measures faster ('auto', the default). */
+  batching?: BatchingPolicy
   /** Idle interval before an SSE keep-alive comment; default 15000. */
   keepAliveMs?: number
   /** Resolve only once the model is loaded (default true); false serves /health 503 loading meanwhile. */
@@ -118,6 +121,7 @@ function createEngine(opts: StartNodeHostOptions, parallel: number, log: Logger)
     parallel,
     contextSize: opts.contextSize ?? 4096,
     cpuVariant: opts.cpuVariant ?? process.env.NODE_HOST_CPU_VARIANT ?? 'auto',
+    batching: opts.batching ?? 'auto',
     onLoadProgress: opts.onLoadProgress,
     log,
   })

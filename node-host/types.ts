@@ -2,6 +2,7 @@
  * The contract between node-host's HTTP layer and its engines (in-process llama.cpp or a forwarded
  * upstream). The HTTP layer speaks OpenAI; engines speak these small types.
  */
+import type { BatchingState } from './engine/decode-mode.js'
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool'
 
@@ -138,6 +139,8 @@ export interface EngineInfo {
   cpuVariant?: string
   /** Why the engine cannot serve (state 'failed'), one line. */
   error?: string
+  /** How concurrent sequences are decoded (llama mode, once loaded). */
+  batching?: BatchingState
 }
 
 export interface Engine {

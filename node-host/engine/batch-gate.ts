@@ -21,7 +21,12 @@
  * Members are released in ascending sequence id, so their decodes are queued, and the batch is built, in
  * that order: llama.cpp decodes a batch as one graph run only where its sequence ids ascend one by one
  * (see sequence-pool.ts); [3,2,1,0] would be four runs.
+ *
+ * Where one batch of k tokens costs more than k single decodes (decode-mode.ts measures it), the gate
+ * releases one member at a time instead, in arrival order (round robin), each once the last is back.
  */
+
+import { createDecodeModeChooser, type BatchingState, type DecodeMode, type DecodeModeChooser } from './decode-mode.js'
 
 const STRAGGLER_TIMEOUT_MS = 1000
 const RESOLVED = Promise.resolve()
@@ -31,35 +36,87 @@ export interface BatchGate {
   join(sequenceId?: number): GateMember
   /** Runs a request's admission (taking a sequence erases its old tokens under the context lock); meanwhile every step yields the lock. */
   admit<T>(take: () => Promise<T>): Promise<T>
+  /** Batched or one at a time, per number of streams (decode-mode.ts). */
+  batching(): BatchingState
 }
 
 export interface GateMember {
-  /** Resolves when every member is ready to queue its next token. */
-  ready(): Promise<void>
+  /**
+   * Resolves when this member may queue its next token: with the others (batched) or on its turn
+   * (serial). `onHold` runs at once if the member must first wait for another sequence's decode.
+   */
+  ready(onHold?: () => void): Promise<void>
   /** Leaves for good (finished, stopped or aborted); idempotent. */
   leave(): void
 }
 
-export function createBatchGate(): BatchGate {
+interface Waiter {
+  member: object
+  order: number
+  release: () => void
+}
+
+/** A released step: timed from release until every member in it is back. */
+interface Step {
+  mode: DecodeMode
+  startedAt: number
+  tokens: number
+  /** False once a member left instead of coming back: its token is not in the step's cost. */
+  whole: boolean
+}
+
+export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeChooser()): BatchGate {
   const members = new Set<object>()
-  let waiting: Array<{ member: object; order: number; release: () => void }> = []
+  const inFlight = new Set<object>()
+  let waiting: Waiter[] = []
   let timer: NodeJS.Timeout | undefined
   let admitting = 0
+  let step: Step | undefined
+  let lastMode: DecodeMode = 'batched'
+  // Chosen once per step, when the last one is over, so exploring counts steps, not calls.
+  let nextMode: DecodeMode | undefined
 
-  const releaseAll = () => {
+  const release = (batch: Waiter[], mode: DecodeMode) => {
     clearTimeout(timer)
     timer = undefined
-    const released = waiting.sort((a, b) => a.order - b.order)
-    waiting = []
-    if (members.size === 1 && admitting === 0) return released.forEach((w) => w.release())
+    nextMode = undefined
+    lastMode = mode
+    const ids = new Set(batch.map((w) => w.member))
+    waiting = waiting.filter((w) => !ids.has(w.member))
+    if (members.size === 1 && admitting === 0) return batch.forEach((w) => w.release())
+    for (const w of batch) inFlight.add(w.member)
+    const thisStep: Step = { mode, startedAt: 0, tokens: batch.length, whole: true }
+    step = thisStep
     // A macrotask later: node-llama-cpp's dispatch loop checks its queue in microtasks after the batch.
-    setImmediate(() => released.forEach((w) => w.release()))
+    setImmediate(() => {
+      thisStep.startedAt = performance.now()
+      batch.forEach((w) => w.release())
+    })
   }
-  const releaseIfAllWaiting = () => {
-    if (waiting.length > 0 && waiting.length >= members.size) releaseAll()
+  const stepEnded = () => {
+    if (step?.whole && step.startedAt > 0) chooser.record(step.mode, step.tokens, performance.now() - step.startedAt)
+    step = undefined
+  }
+  const pump = () => {
+    if (waiting.length === 0 || inFlight.size > 0) return
+    if (members.size === 1 && admitting === 0) return release(waiting, lastMode)
+    const mode = (nextMode ??= chooser.next(members.size))
+    if (mode === 'serial') return release([waiting[0]!], mode)
+    if (waiting.length >= members.size) return release([...waiting].sort((a, b) => a.order - b.order), mode)
+    // Waiting for members doing their own work on a token: short, unless one never arrives (a bug).
+    // Members still decoding are not timed out: they come back through ready() or leave().
+    timer ??= setTimeout(onStraggler, STRAGGLER_TIMEOUT_MS)
+  }
+  const back = (member: object) => {
+    if (inFlight.delete(member) && inFlight.size === 0) stepEnded()
+  }
+  const onStraggler = () => {
+    timer = undefined
+    if (waiting.length > 0 && inFlight.size === 0) release([...waiting].sort((a, b) => a.order - b.order), 'batched')
   }
 
   return {
+    batching: () => chooser.describe(),
     async admit(take) {
       admitting++
       try {
@@ -72,21 +129,24 @@ export function createBatchGate(): BatchGate {
       const member = {}
       members.add(member)
       return {
-        ready() {
+        ready(onHold) {
+          back(member)
           // The lone-member case is every token of a single stream: no promise or straggler timer per token.
           if (!members.has(member) || (members.size === 1 && admitting === 0 && waiting.length === 0)) return RESOLVED
-          return new Promise<void>((release) => {
-            waiting.push({ member, order: sequenceId, release })
-            timer ??= setTimeout(releaseAll, STRAGGLER_TIMEOUT_MS)
-            releaseIfAllWaiting()
+          return new Promise<void>((resolve) => {
+            waiting.push({ member, order: sequenceId, release: resolve })
+            pump()
+            if (lastMode === 'serial' && waiting.some((w) => w.member === member)) onHold?.()
           })
         },
         leave() {
           if (!members.delete(member)) return
+          if (inFlight.has(member) && step) step.whole = false
           const mine = waiting.filter((w) => w.member === member)
           waiting = waiting.filter((w) => w.member !== member)
           mine.forEach((w) => w.release())
-          releaseIfAllWaiting()
+          back(member)
+          pump()
         },
       }
     },

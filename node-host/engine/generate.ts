@@ -85,15 +85,19 @@ async function decodeLoop(job: GenerateJob, lease: SequenceLease, signal: AbortS
   let parser: ToolCallParser | undefined
   let iterator = sequence.evaluate(evaluated, evaluateOptions(request, model, tools?.fromStart ?? job.grammar, generated))
   // The latest token's text, handed to the consumer only once the next decode is requested, so the
-  // consumer's synchronous work (SSE chunk, socket write) runs while that decode computes.
+  // consumer's synchronous work (SSE chunk, socket write) runs while that decode computes; or at once
+  // when this sequence must wait for another's decode (the gate's serial mode).
   let unsent: EngineEvent | undefined
+  const sendUnsent = () => {
+    if (unsent) events.push(unsent)
+    unsent = undefined
+  }
   try {
     for (;;) {
-      if (member) await member.ready()
+      if (member) await member.ready(sendUnsent)
       if (signal.aborted) return
       const nextToken = iterator.next()
-      if (unsent) events.push(unsent)
-      unsent = undefined
+      sendUnsent()
       const next = await nextToken
       if (next.done) break
       const token = next.value

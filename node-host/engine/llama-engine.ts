@@ -7,6 +7,7 @@ import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaMode
 import type { Logger } from '../log.js'
 import { EngineError, type ChatRequest, type Engine, type EngineInfo, type EngineState, type PreparedCompletion } from '../types.js'
 import { createBatchGate, type BatchGate } from './batch-gate.js'
+import { createDecodeModeChooser, modeChangeFields, type BatchingPolicy } from './decode-mode.js'
 import { generate } from './generate.js'
 import { chooseCpuVariant, type VariantChoice } from '../cpu/choose-variant.js'
 import { loadedVariant, setLlamaLogSink, sharedLlama } from './llama-binding.js'
@@ -26,6 +27,8 @@ export interface LlamaEngineOptions {
   contextSize: number
   /** llama.cpp CPU backend variant: 'auto' (default) or a name (node-host doctor lists them). */
   cpuVariant?: string
+  /** Batched or one-at-a-time decode of concurrent sequences; 'auto' (default) measures which is faster. */
+  batching?: BatchingPolicy
   /** Where variant folders and probe verdicts are kept; default node-host's cache directory. */
   cacheDir?: string
   onLoadProgress?: (progress: number) => void
@@ -85,7 +88,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     const wrapper = resolveChatWrapper(model)
     const prompts = createPromptBuilder(model, wrapper)
     const vocabularySize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0
-    loaded = { model, context, prompts, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), toolGrammars: createToolGrammarCache(llama), vocabularySize, gate: createBatchGate() }
+    loaded = { model, context, prompts, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), toolGrammars: createToolGrammarCache(llama), vocabularySize, gate: createBatchGate(createDecodeModeChooser(opts.batching ?? 'auto', (change) => opts.log.info('decode.mode', modeChangeFields(change)))) }
     state = 'ready'
     loadProgress = 1
     const ms = (from: number, to: number) => Math.round(to - from)
@@ -104,6 +107,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
       context_size: context.contextSize,
       threads: opts.threads,
       parallel: opts.parallel,
+      batching: opts.batching ?? 'auto',
       chat_wrapper: wrapper.wrapperName,
     })
   })().catch((err: unknown) => {
@@ -117,7 +121,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
   return {
     ready,
     info(): EngineInfo {
-      return { mode: 'llama', state, modelName, loadProgress, contextSize: loaded?.context.contextSize ?? opts.contextSize, threads: opts.threads, ...(choice ? { cpuVariant: choice.variant } : {}), ...(loadError ? { error: loadError } : {}) }
+      return { mode: 'llama', state, modelName, loadProgress, contextSize: loaded?.context.contextSize ?? opts.contextSize, threads: opts.threads, ...(choice ? { cpuVariant: choice.variant } : {}), ...(loaded ? { batching: loaded.gate.batching() } : {}), ...(loadError ? { error: loadError } : {}) }
     },
     async prepare(request: ChatRequest): Promise<PreparedCompletion> {
       if (!loaded || state !== 'ready') throw new EngineError(503, 'model_not_ready', `Model is ${state}`)

@@ -68,4 +68,11 @@ describe('node-host CLI', () => {
     expect(() => parseServeArgs(['--model', 'a', '--threads', 'two'], {})).toThrow(/threads/)
     expect(() => parseServeArgs(['--model', 'a', '--bogus'], {})).toThrow()
   })
+
+  it('takes --batching from the flag, else NODE_HOST_BATCHING, else auto, and refuses other values', () => {
+    expect(parseServeArgs(['--model', 'a'], {}).batching).toBe('auto')
+    expect(parseServeArgs(['--model', 'a'], { NODE_HOST_BATCHING: 'serial' }).batching).toBe('serial')
+    expect(parseServeArgs(['--model', 'a', '--batching', 'batched'], { NODE_HOST_BATCHING: 'serial' }).batching).toBe('batched')
+    expect(() => parseServeArgs(['--model', 'a', '--batching', 'sometimes'], {})).toThrow(/--batching must be auto, batched or serial/)
+  })
 })

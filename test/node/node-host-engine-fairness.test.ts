@@ -34,14 +34,15 @@ async function streamRecording(host: NodeHost, key: CryptoKey, stream: number, l
   })
 }
 
-describe('continuous batching fairness (real engine, demo llama-moe, parallel 4)', () => {
+// Batched (auto starts batched) and one at a time (node-host's choice where batches cost more).
+describe.each(['auto', 'serial'] as const)('continuous batching fairness (real engine, demo llama-moe, parallel 4, --batching %s)', (batching) => {
   let host: NodeHost
   let key: CryptoKey
 
   beforeAll(async () => {
     key = await testKey()
     const model = await ensureTestModel({ layout: 'llama-moe', size: 'demo' })
-    host = await startNodeHost({ model, secret: TEST_SECRET, threads: 1, parallel: PARALLEL, contextSize: 512, maxQueue: PARALLEL, keepAliveMs: 50 })
+    host = await startNodeHost({ model, secret: TEST_SECRET, threads: 1, parallel: PARALLEL, contextSize: 512, maxQueue: PARALLEL, keepAliveMs: 50, batching })
   })
   afterAll(() => host?.close())
 
