@@ -73,7 +73,7 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
   let admitting = 0
   let step: Step | undefined
   let lastMode: DecodeMode = 'batched'
-  // Chosen once per step, when the last one is over, so exploring counts steps, not calls.
+  // Chosen once per step, when the last one is over, so the chooser counts steps, not calls.
   let nextMode: DecodeMode | undefined
 
   const release = (batch: Waiter[], mode: DecodeMode) => {

@@ -43,7 +43,7 @@ export interface ModeChange {
 export interface DecodeModeChooser {
   /** The mode for the next step when `streams` sequences are decoding. */
   next(streams: number): DecodeMode
-  /** A step of `tokens` tokens (one per released sequence) took `ms`. */
+  /** The step the latest next() chose, of `tokens` tokens (one per released sequence), took `ms`. */
   record(mode: DecodeMode, tokens: number, ms: number): void
   /** The policy, and the mode chosen so far for each number of concurrent streams (for /health). */
   describe(): BatchingState
@@ -64,7 +64,11 @@ export function createDecodeModeChooser(policy: BatchingPolicy = 'auto', onChang
 
   return {
     next(streams) {
-      if (streams < 2) return 'serial'
+      if (streams < 2) {
+        // A lone stream's step (released so an admission gets the lock) is no sample of either mode.
+        current = undefined
+        return 'serial'
+      }
       const s = (current = byStreams.get(streams) ?? newState(byStreams, streams))
       if (!measuring(s)) {
         s.stepsSinceMeasured++

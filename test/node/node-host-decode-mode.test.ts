@@ -67,6 +67,17 @@ describe('decode mode chooser', () => {
     expect(decidedAt).toEqual([(2 * blocksPerMode - 1) * block + lastBlockSteps - 1])
   })
 
+  it('takes no sample from a lone stream\'s step between steps of two', () => {
+    const chooser = createDecodeModeChooser('auto')
+    for (let i = 0; i < 100; i++) {
+      const mode = chooser.next(2)
+      chooser.record(mode, mode === 'batched' ? 2 : 1, (mode === 'batched' ? 2 : 2.5) * (mode === 'batched' ? 2 : 1))
+      // One stream alone (the other's prompt being admitted): fast, and no sample of serial at 2 streams.
+      chooser.record(chooser.next(1), 1, 0.01)
+    }
+    expect(chooser.describe().chosen).toEqual({ 2: 'batched' })
+  })
+
   it('ignores a batch short of a stream, keeps each stream count apart, and measures again later', () => {
     const chooser = createDecodeModeChooser('auto')
     for (let i = 0; i < 40; i++) chooser.record(chooser.next(2), 1, 0.01) // serial-cheap only if short batches counted
