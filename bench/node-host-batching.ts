@@ -1,12 +1,12 @@
 /**
  * Continuous batching: aggregate decode tok/s of 1, 2 and 4 concurrent streams on one node-host with
- * --parallel 4 and --batching auto (node-host decodes the streams in one batch or one at a time,
- * whichever it measures faster: node-host/engine/decode-mode.ts) (one context, the sequences' tokens decoded in shared batches), 1 thread, each stream kept
- * long by the grammar. Aggregate = every token after the first over the time from the first token of any
+ * --parallel 4 (one context) and --batching auto (the streams' tokens decoded in shared batches or one
+ * at a time, whichever node-host measures faster: node-host/engine/decode-mode.ts), 1 thread, each
+ * stream kept long by the grammar. Aggregate = every token after the first over the time from the first token of any
  * stream to the last of any (prompts are cached after warm-up, so this is decode). A stream that only
  * starts once others finish lowers it, and shows as a large first-token stagger.
  *
- * Beside it, per round: the ceiling expert overlap allows (node-host's own 1-stream rate x k x the bytes
+ * Beside it, per round: the same on a node-host with --batching batched, the ceiling expert overlap allows (node-host's own 1-stream rate x k x the bytes
  * one token reads / the bytes a k-token step reads, node-host/inspect/batching.ts), and what llama.cpp
  * gives k streams driven directly in lock step (bench/llama-lockstep.ts), batched and one at a time,
  * which tells node-host's share of a gap from the engine's.

@@ -121,7 +121,7 @@ function createEngine(opts: StartNodeHostOptions, parallel: number, log: Logger)
     parallel,
     contextSize: opts.contextSize ?? 4096,
     cpuVariant: opts.cpuVariant ?? process.env.NODE_HOST_CPU_VARIANT ?? 'auto',
-    batching: opts.batching ?? 'auto',
+    batching: opts.batching,
     onLoadProgress: opts.onLoadProgress,
     log,
   })

@@ -4,6 +4,7 @@ import { startNodeHost } from '../../node-host/serve.js'
 
 const [model, threads, parallel, contextSize, secret, cpuVariant, batching] = process.argv.slice(2)
 if (!model || !threads || !parallel || !contextSize || !secret) throw new Error('usage: node-host.ts <model> <threads> <parallel> <contextSize> <secret>')
-const host = await startNodeHost({ model, secret, threads: Number(threads), parallel: Number(parallel), contextSize: Number(contextSize), maxQueue: 16, cpuVariant: cpuVariant ?? 'auto', batching: batching !== undefined && isBatchingPolicy(batching) ? batching : 'auto' })
+if (batching !== undefined && !isBatchingPolicy(batching)) throw new Error(`unknown batching policy ${batching}`)
+const host = await startNodeHost({ model, secret, threads: Number(threads), parallel: Number(parallel), contextSize: Number(contextSize), maxQueue: 16, cpuVariant: cpuVariant ?? 'auto', batching })
 process.stdout.write(`READY ${host.url}\n`)
 process.on('SIGTERM', () => void host.close().then(() => process.exit(0)))

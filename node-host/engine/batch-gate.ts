@@ -75,6 +75,8 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
   let lastMode: DecodeMode = 'batched'
   // Chosen once per step, when the last one is over, so the chooser counts steps, not calls.
   let nextMode: DecodeMode | undefined
+  // A lone stream with no request being admitted: nothing to batch with or yield the lock to.
+  const alone = () => members.size === 1 && admitting === 0
 
   const release = (batch: Waiter[], mode: DecodeMode) => {
     clearTimeout(timer)
@@ -83,7 +85,7 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
     lastMode = mode
     const ids = new Set(batch.map((w) => w.member))
     waiting = waiting.filter((w) => !ids.has(w.member))
-    if (members.size === 1 && admitting === 0) return batch.forEach((w) => w.release())
+    if (alone()) return batch.forEach((w) => w.release())
     for (const w of batch) inFlight.add(w.member)
     const thisStep: Step = { mode, startedAt: 0, tokens: batch.length, whole: true }
     step = thisStep
@@ -99,7 +101,7 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
   }
   const pump = () => {
     if (waiting.length === 0 || inFlight.size > 0) return
-    if (members.size === 1 && admitting === 0) return release(waiting, lastMode)
+    if (alone()) return release(waiting, lastMode)
     const mode = (nextMode ??= chooser.next(members.size))
     if (mode === 'serial') return release([waiting[0]!], mode)
     if (waiting.length >= members.size) return release([...waiting].sort((a, b) => a.order - b.order), mode)
@@ -112,7 +114,7 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
   }
   const onStraggler = () => {
     timer = undefined
-    if (waiting.length > 0 && inFlight.size === 0) release([...waiting].sort((a, b) => a.order - b.order), 'batched')
+    if (waiting.length > 0) release([...waiting].sort((a, b) => a.order - b.order), 'batched')
   }
 
   return {
@@ -132,7 +134,7 @@ export function createBatchGate(chooser: DecodeModeChooser = createDecodeModeCho
         ready(onHold) {
           back(member)
           // The lone-member case is every token of a single stream: no promise or straggler timer per token.
-          if (!members.has(member) || (members.size === 1 && admitting === 0 && waiting.length === 0)) return RESOLVED
+          if (!members.has(member) || (alone() && waiting.length === 0)) return RESOLVED
           return new Promise<void>((resolve) => {
             waiting.push({ member, order: sequenceId, release: resolve })
             pump()

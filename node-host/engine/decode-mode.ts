@@ -3,7 +3,7 @@
  * each costs here. A k-token step should cost less than k one-token steps (weights are read once for
  * all k), but llama.cpp's CPU kernels do not always deliver that: on a compute-bound model its
  * multi-column matmul path (llamafile tinyBLAS for Q8_0) makes a 2-token step cost ~2.6x a 1-token one
- * (bench/RESULTS.md, node-host batching), so two streams decoded together get less than one alone.
+ * (perf; node-host/README.md, Streaming and continuous batching), so two streams decoded together get less than one alone.
  *
  * Measured, not guessed: for each number of concurrent streams the gate alternates the two modes for a
  * few steps, timing each (release to every released member ready again) as cost per token, and keeps

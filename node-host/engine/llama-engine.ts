@@ -48,6 +48,7 @@ interface Loaded {
 
 export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
   const modelName = opts.modelName ?? basename(opts.modelPath).replace(/\.gguf$/i, '')
+  const batching = opts.batching ?? 'auto'
   let state: EngineState = 'loading'
   let loadProgress = 0
   let loadError: string | undefined
@@ -88,7 +89,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
     const wrapper = resolveChatWrapper(model)
     const prompts = createPromptBuilder(model, wrapper)
     const vocabularySize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0
-    loaded = { model, context, prompts, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), toolGrammars: createToolGrammarCache(llama), vocabularySize, gate: createBatchGate(createDecodeModeChooser(opts.batching ?? 'auto', (change) => opts.log.info('decode.mode', modeChangeFields(change)))) }
+    loaded = { model, context, prompts, pool: createSequencePool(sequences), grammars: createGrammarCache(llama), toolGrammars: createToolGrammarCache(llama), vocabularySize, gate: createBatchGate(createDecodeModeChooser(batching, (change) => opts.log.info('decode.mode', modeChangeFields(change)))) }
     state = 'ready'
     loadProgress = 1
     const ms = (from: number, to: number) => Math.round(to - from)
@@ -107,7 +108,7 @@ export function createLlamaEngine(opts: LlamaEngineOptions): Engine {
       context_size: context.contextSize,
       threads: opts.threads,
       parallel: opts.parallel,
-      batching: opts.batching ?? 'auto',
+      batching,
       chat_wrapper: wrapper.wrapperName,
     })
   })().catch((err: unknown) => {
