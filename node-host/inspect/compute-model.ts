@@ -1,12 +1,13 @@
 /**
  * inspect's decode-speed model: a step costs a fixed overhead plus its weight reading (bytes / bandwidth)
  * combined with its multiplying (weights / the kernels' throughput for their type), both measured on this
- * machine. They combine as a 2-norm, sqrt(read^2 + multiply^2): the slower side when one dominates, up to
- * 1.41x it when they are equal, because llama.cpp's single-token kernels overlap memory stalls with
- * compute only in part. Chosen on the 2-vCPU AMD EPYC against node-host's streamed decode of the
- * llama-moe bench models (two sessions of 6 interleaved rounds; median error of predicted tok/s):
- * 2-norm Q8_0 +1%/+3%, F16 -17%/-1%; max() Q8_0 +29%/+29% (it is balanced there: ~2.3 ms reading,
- * 2-3 ms multiplying), F16 -3%/+11%; sum Q8_0 -27%/-25%, F16 -39%/-26% (node-host/inspect/README.md).
+ * machine. They combine as a 3-norm, (read^3 + multiply^3)^(1/3): the slower side when one dominates, up
+ * to 1.26x it when they are equal, because llama.cpp's single-token kernels hide memory stalls behind
+ * compute in part, and how much is the CPU's doing. Measured against node-host's streamed decode of the
+ * llama-moe bench models (median error of predicted tok/s, node-host/inspect/README.md): on a 2-vCPU
+ * Intel Xeon (AMX) the step is almost max(read, multiply): 2-norm -25% Q8_0, -26% F16; 3-norm -17%, -18%;
+ * max -8%, -9%. On the 2-vCPU AMD EPYC it is near the 2-norm (+1%, -9%; max +29% Q8_0); the 3-norm's
+ * errors there, from the same figures, come to about +13% and -6%.
  */
 import type { WeightStats } from './model-stats.js'
 
@@ -71,7 +72,10 @@ export function computeProfile(result: ComputeProbeResult): ComputeProfile {
   return { weightsPerSecondByType, stepOverheadMs, variant: result.variant, threads: 1 }
 }
 
-/** Decode step time and tokens/s for one stream: overhead + the 2-norm of bytes / bandwidth and weights / kernel speed. */
+/** How read and multiply combine: 2 would be the EPYC's best fit, infinity (max) the Xeon's; 3 keeps both within ±20%. */
+export const OVERLAP_NORM = 3
+
+/** Decode step time and tokens/s for one stream: overhead + the 3-norm of bytes / bandwidth and weights / kernel speed. */
 export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken' | 'matmulParamsByType'>, bandwidthBytesPerSecond: number, profile: ComputeProfile): DecodePrediction {
   const memoryMs = (weights.bytesReadPerToken / bandwidthBytesPerSecond) * 1000
   let computeMs = 0
@@ -83,7 +87,7 @@ export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken'
     if (rate) computeMs += (params / rate) * 1000
     else if (params >= MIN_TYPE_SHARE * total) unmeasuredTypes.push(type)
   }
-  const stepMs = profile.stepOverheadMs + Math.hypot(memoryMs, computeMs)
+  const stepMs = profile.stepOverheadMs + combine(memoryMs, computeMs)
   return {
     memoryMs,
     computeMs,
@@ -94,3 +98,6 @@ export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken'
     unmeasuredTypes,
   }
 }
+
+/** The OVERLAP_NORM-norm of a step's two sides. */
+export const combine = (readMs: number, multiplyMs: number): number => (readMs ** OVERLAP_NORM + multiplyMs ** OVERLAP_NORM) ** (1 / OVERLAP_NORM)

@@ -72,7 +72,7 @@ function decodeLines(plan: CapacityPlan, measured: Measurements): string[] {
     : ''
   return [
     `decode:         ~${d.tokensPerSecond.toFixed(1)} tokens/s predicted, one stream, one thread: ${d.stepMs.toFixed(2)} ms per token = ` +
-      `${d.overheadMs.toFixed(2)} ms overhead + ${d.memoryMs.toFixed(2)} ms reading (+) ${d.computeMs.toFixed(2)} ms multiplying (2-norm: they overlap in part), ${d.bound}-bound`,
+      `${d.overheadMs.toFixed(2)} ms overhead + ${d.memoryMs.toFixed(2)} ms reading (+) ${d.computeMs.toFixed(2)} ms multiplying (3-norm: they overlap in part), ${d.bound}-bound`,
     ...(probe ? [`compute:        measured here with llama.cpp (${probe.variant}, 1 thread) on synthetic models of the same types kept in cache: ${kernels}`] : []),
     ...(d.unmeasuredTypes.length ? [`                not timed (the probe writes F32, F16 and Q8_0 only): ${d.unmeasuredTypes.join(', ')}; their compute is left out`] : []),
     roofline,

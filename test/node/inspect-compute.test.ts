@@ -73,19 +73,19 @@ describe('compute model (pure)', () => {
 
   const profile: ComputeProfile = { weightsPerSecondByType: { Q8_0: 20e9, F16: 40e9 }, stepOverheadMs: 0.3, variant: 'zen4', threads: 1 }
 
-  it('predicts overhead + the 2-norm of reading and multiplying: the slower side when one dominates', () => {
+  it('predicts overhead + the 3-norm of reading and multiplying: the slower side when one dominates', () => {
     const memoryBound = predictDecodeStep({ bytesReadPerToken: 48e6, matmulParamsByType: { Q8_0: 18e6 } }, 20e9, profile)
     expect(memoryBound).toMatchObject({ bound: 'memory', unmeasuredTypes: [] })
     expect(memoryBound.memoryMs).toBeCloseTo(2.4, 9)
     expect(memoryBound.computeMs).toBeCloseTo(0.9, 9)
-    expect(memoryBound.stepMs).toBeCloseTo(0.3 + Math.sqrt(2.4 ** 2 + 0.9 ** 2), 9)
+    expect(memoryBound.stepMs).toBeCloseTo(0.3 + Math.cbrt(2.4 ** 3 + 0.9 ** 3), 9)
     expect(memoryBound.tokensPerSecond).toBeCloseTo(1000 / memoryBound.stepMs, 9)
     const computeBound = predictDecodeStep({ bytesReadPerToken: 48e6, matmulParamsByType: { Q8_0: 60e6, F16: 20e6 } }, 40e9, profile)
     expect(computeBound.bound).toBe('compute')
-    expect(computeBound.stepMs).toBeCloseTo(0.3 + Math.hypot(1.2, 3 + 0.5), 9)
-    // balanced: 1.41x either side, where max() would say 1x and a sum 2x
+    expect(computeBound.stepMs).toBeCloseTo(0.3 + Math.cbrt(1.2 ** 3 + 3.5 ** 3), 9)
+    // balanced: 1.26x either side, where max() would say 1x, a 2-norm 1.41x and a sum 2x
     const balanced = predictDecodeStep({ bytesReadPerToken: 40e6, matmulParamsByType: { Q8_0: 40e6 } }, 20e9, profile)
-    expect(balanced.stepMs - 0.3).toBeCloseTo(2 * Math.SQRT2, 9)
+    expect(balanced.stepMs - 0.3).toBeCloseTo(2 * Math.cbrt(2), 9)
   })
 
   it('names matrix types it has no speed for, unless they are a negligible share', () => {
@@ -119,7 +119,7 @@ describe('compute probe', () => {
     const report = JSON.parse(lines.join('\n'))
     expect(report.computeProbe.models.map((m: { role: string }) => m.role)).toEqual(['small', 'large'])
     expect(report.decode.computeMs).toBeGreaterThan(0)
-    expect(report.decode.stepMs).toBeCloseTo(report.decode.overheadMs + Math.hypot(report.decode.memoryMs, report.decode.computeMs), 9)
+    expect(report.decode.stepMs).toBeCloseTo(report.decode.overheadMs + Math.cbrt(report.decode.memoryMs ** 3 + report.decode.computeMs ** 3), 9)
     expect(report.batchedTokensPerSecond['4']).toBeGreaterThan(report.decode.tokensPerSecond)
 
     const text: string[] = []
