@@ -1,11 +1,12 @@
 /**
  * Gateway overhead beside a raw node:http + undici pass-through and Portkey's gateway, all three in
  * front of the same fake upstream, driven by the same client, rounds interleaved (A B C, C B A, ...)
- * on a noisy machine. Reports medians over rounds with min-max.
+ * on a noisy machine. Each proxy runs alone on one CPU, the client and the fake on the others
+ * (bench/cpu-pinning.ts). Reports medians over rounds with min-max.
  */
 import type { Dispatcher } from 'undici'
 import type { FakeBehavior } from '../test/fakes/deepseek.js'
-import { addedP99Row, portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
+import { addedP99Row, portkeyMissingRow, proxyRow, setupRow, type Round } from './proxy-table.js'
 import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'
 import { cpuTimeNs, median } from './support.js'
 
@@ -52,7 +53,7 @@ export interface OverheadResult {
 
 export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: number; ttfbN?: number; throughputMs?: number } = {}): Promise<OverheadResult> {
   const rounds = opts.rounds ?? 7
-  return withProxyTargets(64, async ({ targets, portkeyNotMeasured }) => {
+  return withProxyTargets(64, async ({ targets, portkeyNotMeasured, cpus }) => {
     const plain = new Map<TargetName, Dispatcher.RequestOptions>(targets.map((t) => [t.name, chatRequest(t, BODY)]))
     const paced = new Map<TargetName, Dispatcher.RequestOptions>(targets.map((t) => [t.name, chatRequest(t, { ...BODY, stream: true }, PACED)]))
     for (const t of targets) await sequential(t, 300, plain.get(t.name)!) // warm-up: JIT, connections, key cache
@@ -79,11 +80,12 @@ export async function benchGatewayOverhead(opts: { rounds?: number; latencyN?: n
       rows: [
         proxyRow('p50 latency, concurrency 1 (ms)', p50, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 0.45' } }),
         proxyRow('throughput, concurrency 32 (req/s)', rps, { compare: 'ratio', digits: 0, targets: { gatewayVsRaw: '>= 0.6', gatewayVsPortkey: '>= 4' } }),
-        // On a small box the client and the fake upstream share the cores: this row is the proxy's cost alone.
+        // The proxy's cost alone: at c32 the raw pass-through can be bound by the load's CPU rather than its own.
         proxyRow('proxy CPU per request at concurrency 32 (µs, its process, all threads)', cpu, { compare: 'ratio', digits: 0 }),
         proxyRow('first byte of a paced stream, concurrency 1 (ms)', ttfb, { compare: 'added', digits: 3, unit: 'ms', targets: { gatewayVsRaw: '<= 1.5' } }),
         addedP99Row('p99 of added p50 across rounds (ms)', p50, 3),
         ...(portkeyNotMeasured ? [portkeyMissingRow(portkeyNotMeasured)] : []),
+        setupRow(cpus),
       ],
     }
   })

@@ -60,9 +60,15 @@ export function portkeyMissingRow(reason: string): string[] {
   return ['Portkey', '-', '-', `not measured (${reason})`, '-', '-', '-']
 }
 
+/** Where the proxies and the load ran (bench/cpu-pinning.ts); not a measure, so not in the summary. */
+export function setupRow(cpus: string): string[] {
+  return ['setup', cpus, '-', '-', '-', '-', '-']
+}
+
 /** Summary lines: the gateway's own figure where it has a target, every comparison, and Portkey's absence. */
 export function proxySummary(rows: string[][]): Array<[string, string]> {
   return rows.flatMap((row): Array<[string, string]> => {
+    if (row[0] === 'setup') return []
     if (row[0] === 'Portkey') return [['Portkey', row[3]!]]
     const own: Array<[string, string]> = row[2]!.includes('(target') ? [[`${row[0]}: gateway`, row[2]!]] : []
     return [...own, ...row.slice(4).flatMap((cell, i): Array<[string, string]> => (cell === '-' ? [] : [[`${row[0]}: ${PROXY_HEADER[4 + i]}`, cell]]))]

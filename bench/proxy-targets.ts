@@ -7,6 +7,7 @@
  */
 import { Pool, type Dispatcher } from 'undici'
 import { BEHAVIOR_HEADER, DEFAULT_FAKE_API_KEY, type FakeBehavior } from '../test/fakes/deepseek.js'
+import { proxyCpuLayout, pinSelf } from './cpu-pinning.js'
 import { ensurePortkey } from './peers/portkey.js'
 import { spawnServer, type ServerProcess } from './support.js'
 
@@ -26,6 +27,8 @@ export interface ProxyTargets {
   targets: Target[]
   /** Why Portkey is not among the targets. */
   portkeyNotMeasured?: string
+  /** Where the proxies and the load ran (bench/cpu-pinning.ts). */
+  cpus: string
 }
 
 /**
@@ -72,9 +75,9 @@ async function checkRelaysLikeRaw(raw: Target, t: Target): Promise<void> {
 }
 
 /** Portkey in front of `upstream`, checked against `raw`; stopped again if anything fails. */
-async function startPortkey(upstream: string, raw: Target, connections: number): Promise<{ server: ServerProcess; target: Target }> {
+async function startPortkey(upstream: string, raw: Target, connections: number, cpus: string | undefined): Promise<{ server: ServerProcess; target: Target }> {
   const { entry } = await ensurePortkey()
-  const server = await spawnServer('bench/servers/portkey.ts', [entry])
+  const server = await spawnServer('bench/servers/portkey.ts', [entry], cpus)
   const target: Target = {
     name: 'portkey',
     pool: new Pool(server.words[0]!, { connections }),
@@ -96,28 +99,31 @@ async function startPortkey(upstream: string, raw: Target, connections: number):
 export async function withProxyTargets<T>(connections: number, run: (proxies: ProxyTargets) => Promise<T>): Promise<T> {
   const servers: ServerProcess[] = []
   const targets: Target[] = []
+  const layout = proxyCpuLayout()
+  const unpin = pinSelf(layout.load)
   try {
-    const fake = await spawnServer('bench/servers/fake-upstream.ts')
+    const fake = await spawnServer('bench/servers/fake-upstream.ts', [], layout.load)
     servers.push(fake)
     const upstream = fake.words[0]!
-    const raw = await spawnServer('bench/servers/raw-proxy.ts', [upstream])
+    const raw = await spawnServer('bench/servers/raw-proxy.ts', [upstream], layout.proxy)
     servers.push(raw)
     targets.push({ name: 'raw', pool: new Pool(raw.words[0]!, { connections }), headers: {}, pid: raw.pid })
-    const gw = await spawnServer('bench/servers/gateway.ts', [upstream])
+    const gw = await spawnServer('bench/servers/gateway.ts', [upstream], layout.proxy)
     servers.push(gw)
     targets.push({ name: 'gateway', pool: new Pool(gw.words[0]!, { connections }), headers: { authorization: `Bearer ${gw.words[1]}` }, pid: gw.pid })
     await checkRelaysLikeRaw(targets[0]!, targets[1]!)
     let portkeyNotMeasured: string | undefined
     try {
-      const portkey = await startPortkey(upstream, targets[0]!, connections)
+      const portkey = await startPortkey(upstream, targets[0]!, connections, layout.proxy)
       servers.push(portkey.server)
       targets.push(portkey.target)
     } catch (err) {
       portkeyNotMeasured = err instanceof Error ? err.message.split('\n')[0]! : String(err)
     }
-    return await run({ targets, portkeyNotMeasured })
+    return await run({ targets, portkeyNotMeasured, cpus: layout.describe })
   } finally {
     for (const t of targets) await t.pool.close()
     for (const s of servers.reverse()) await s.stop()
+    unpin()
   }
 }

@@ -11,7 +11,7 @@
  * byte (src/node/undici-upstream.ts, test/node/upstream-keepalive.test.ts); the raw baseline has the 4 s
  * timeout only, so a failure it still shows is the race the gateway's retry covers.
  */
-import { portkeyMissingRow, proxyRow, type Round } from './proxy-table.js'
+import { portkeyMissingRow, proxyRow, setupRow, type Round } from './proxy-table.js'
 import { chatRequest, withProxyTargets, type Target, type TargetName } from './proxy-targets.js'
 import { cpuTimeNs } from './support.js'
 
@@ -52,7 +52,7 @@ export async function benchStreaming(opts: { rounds?: number; streams?: number; 
   const rounds = opts.rounds ?? 7
   const streams = opts.streams ?? 64
   const contentTokens = opts.contentTokens ?? 200
-  return withProxyTargets(streams, async ({ targets, portkeyNotMeasured }) => {
+  return withProxyTargets(streams, async ({ targets, portkeyNotMeasured, cpus }) => {
     for (const t of targets) await concurrentStreams(t, streams, 50) // warm-up: JIT, connections, key cache
     const tps: Round[] = []
     const cpu: Round[] = []
@@ -77,6 +77,7 @@ export async function benchStreaming(opts: { rounds?: number; streams?: number; 
         proxyRow('proxy CPU per SSE event relayed (µs, its process, all threads)', cpu, { compare: 'ratio', digits: 1, targets: { gateway: '<= 75' } }),
         ['failed streams', failedCell('raw'), failedCell('gateway'), failedCell('portkey'), '-', '-', '-'],
         ...(portkeyNotMeasured ? [portkeyMissingRow(portkeyNotMeasured)] : []),
+        setupRow(cpus),
       ],
     }
   })

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { onCpus } from './cpu-pinning.js'
 
 export interface ServerProcess {
   words: string[]
@@ -7,9 +8,12 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Runs a bench server script in its own process and waits for its `READY ...` line. */
-export function spawnServer(script: string, args: string[] = []): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROF && script.includes(process.env.BENCH_PROF) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** Runs a bench server script in its own process (on `cpus`, a taskset list, if given) and waits for its `READY ...` line. */
+export function spawnServer(script: string, args: string[] = [], cpus?: string): Promise<ServerProcess> {
+  const profile = process.env.BENCH_PROF && script.includes(process.env.BENCH_PROF) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []
+  // taskset execs the command, so the pid is the server's own.
+  const [command, ...argv] = onCpus(cpus, [process.execPath, ...profile, '--import', 'tsx', script, ...args])
+  const child: ChildProcess = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
