@@ -82,6 +82,23 @@ describe('usage rows through one prepared INSERT (file: databases on Node)', () 
     expect(types.rows.map((r) => ({ ...r }))).toEqual([{ c: 'integer', s: 'integer', p: 'integer' }])
   })
 
+  it('rolls up what drizzle rolls up across days, batches interleaved with drizzle inserts into the same file', async () => {
+    const viaTrigger = await openFile('trigger.db')
+    const mixed = await openFile('mixed.db')
+    const inserter = (await usageFileInserterFor(mixed.url, mixed.client))!
+    // 3 days of rows, 97 s apart and then 41 min apart, so batches hold many hours and days.
+    const all = [...rows(40, 'd'), ...rows(80, 'e').map((r, i) => ({ ...r, createdAt: T0 + i * 41 * 60_000 }))]
+    await insertUsageRows(viaTrigger.db, all)
+    await insertUsageRows(mixed.db, all.slice(0, 15))
+    await inserter.insert(all.slice(15, 70))
+    await insertUsageRows(mixed.db, all.slice(70, 90))
+    await inserter.insert(all.slice(90))
+    inserter.close()
+    const [want, got] = [await usageTables(viaTrigger.client), await usageTables(mixed.client)]
+    expect(new Set((want.usage_daily as Array<{ day_start: number }>).map((r) => r.day_start)).size).toBeGreaterThanOrEqual(3)
+    expect(got).toEqual(want)
+  })
+
   it('ignores a row written twice (a retry after a lost reply) and counts it once in the rollups', async () => {
     const { url, client } = await openFile('retry.db')
     const inserter = (await usageFileInserterFor(url, client))!
