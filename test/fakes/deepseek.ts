@@ -137,7 +137,7 @@ export async function startFakeDeepSeek(opts: FakeDeepSeekOptions = {}): Promise
     }
     const parsed = rawBody ? parseJson(rawBody) : undefined
     if (parsed?.ok) record.body = parsed.value
-    requests.push(record)
+    if (opts.recordRequests !== false) requests.push(record)
 
     const controller = new AbortController()
     let serverDestroyed = false
@@ -146,7 +146,8 @@ export async function startFakeDeepSeek(opts: FakeDeepSeekOptions = {}): Promise
         record.abortedAtMs = Date.now()
         aborted++
       }
-      controller.abort()
+      // Only a response cut short has work to stop; aborting after every answer cost a DOMException each.
+      if (!res.writableFinished) controller.abort()
     })
 
     const route = ROUTES[path.startsWith('/v1/') ? path.slice(3) : path]

@@ -9,6 +9,7 @@ import OpenAI, {
   UnprocessableEntityError,
 } from 'openai'
 import { DEEPSEEK_ERRORS, startFakeDeepSeek, type FakeBehavior, type FakeDeepSeek } from '../fakes/deepseek.js'
+import { PromptCache } from '../fakes/deepseek/tokens.js'
 import { waitFor } from '../support/net.js'
 
 type NonStreaming = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming
@@ -150,6 +151,20 @@ describe('cache hits', () => {
     expect(hitOf((await client.chat.completions.create(body)).usage)).toBe(64)
     fake.reset()
     expect(hitOf((await client.chat.completions.create(body)).usage)).toBe(0)
+  })
+
+  it('remembers each distinct prompt once, and forgets the least recently sent first', () => {
+    const cache = new PromptCache(2, 2)
+    const [a, b, c] = [['u\0x', 'u\0y'], ['u\0p', 'u\0q'], ['u\0m', 'u\0n']]
+    for (const p of [b, a, b, b, b]) cache.remember('k', p) // b three times more: still one entry, a stays
+    expect([cache.hitTokens('k', a), cache.hitTokens('k', b)]).toEqual([2, 2])
+    cache.remember('k', a) // a again: now the most recent
+    cache.remember('k', c) // over the bound of 2: b, the least recent, goes
+    expect([cache.hitTokens('k', a), cache.hitTokens('k', b), cache.hitTokens('k', c)]).toEqual([2, 0, 2])
+    expect(cache.hitTokens('k', [...a, 'u\0z'])).toBe(2) // a prefix of a longer prompt, by scan
+    expect(cache.hitTokens('other', a)).toBe(0)
+    // Token boundaries count: the same characters split differently are another prompt.
+    expect(cache.hitTokens('k', ['u\0xu\0y'])).toBe(0)
   })
 })
 

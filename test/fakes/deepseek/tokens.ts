@@ -46,28 +46,39 @@ function commonPrefixLength(a: PromptSequence, b: PromptSequence): number {
   return i
 }
 
-/** Per-key memory of earlier prompts. Bounded: the oldest are forgotten first. */
+/**
+ * Per-key memory of earlier prompts, each distinct prompt once, least recently sent first; bounded, the
+ * least recent are forgotten first. A prompt sent before hits in full without a scan: benchmarks send one
+ * prompt thousands of times, and comparing it with 1,000 copies of itself was most of the fake's CPU.
+ */
 export class PromptCache {
-  private readonly byKey = new Map<string, PromptSequence[]>()
+  private readonly byKey = new Map<string, Map<string, PromptSequence>>()
   constructor(
     private readonly blockTokens: number,
     private readonly maxPromptsPerKey = 1000,
   ) {}
 
   hitTokens(apiKey: string, prompt: PromptSequence): number {
+    const earlier = this.byKey.get(apiKey)
     let best = 0
-    for (const earlier of this.byKey.get(apiKey) ?? []) best = Math.max(best, commonPrefixLength(prompt, earlier))
+    if (earlier?.has(identity(prompt))) best = prompt.length
+    else for (const seen of earlier?.values() ?? []) best = Math.max(best, commonPrefixLength(prompt, seen))
     return Math.floor(best / this.blockTokens) * this.blockTokens
   }
 
   remember(apiKey: string, prompt: PromptSequence): void {
-    const list = this.byKey.get(apiKey) ?? []
-    list.push(prompt)
-    if (list.length > this.maxPromptsPerKey) list.shift()
-    this.byKey.set(apiKey, list)
+    const seen = this.byKey.get(apiKey) ?? new Map<string, PromptSequence>()
+    const id = identity(prompt)
+    seen.delete(id) // re-inserted last: most recent
+    seen.set(id, prompt)
+    if (seen.size > this.maxPromptsPerKey) seen.delete(seen.keys().next().value!)
+    this.byKey.set(apiKey, seen)
   }
 
   clear(): void {
     this.byKey.clear()
   }
 }
+
+/** One string per distinct sequence (JSON keeps the token boundaries). */
+const identity = (prompt: PromptSequence) => JSON.stringify(prompt)

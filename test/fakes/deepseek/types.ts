@@ -63,6 +63,8 @@ export interface FakeDeepSeekOptions {
   /** Answer deepseek-chat / deepseek-reasoner (retired by DeepSeek on 2026-07-24). Default true; false -> 400 Model Not Exist. */
   acceptRetiredAliases?: boolean
   balance?: FakeBalance
+  /** Keep every request in `requests`. Default true; benchmarks, sending hundreds of thousands, turn it off. */
+  recordRequests?: boolean
 }
 
 export interface FakeUsage {
