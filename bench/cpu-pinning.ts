@@ -12,6 +12,8 @@ export interface CpuLayout {
   proxy?: string
   /** taskset CPU list for the client and the fake upstream. */
   load?: string
+  /** Every CPU, for the runs where all processes share them. */
+  all?: string
   /** One line for the table's setup row. */
   describe: string
 }
@@ -19,11 +21,12 @@ export interface CpuLayout {
 const hasTaskset = () => spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
 
 export function proxyCpuLayout(cpus = availableParallelism(), taskset = hasTaskset()): CpuLayout {
+  if (process.env.BENCH_NO_PIN === '1') return { describe: 'not pinned: BENCH_NO_PIN=1' }
   if (cpus < 2) return { describe: 'not pinned: one CPU' }
   if (!taskset) return { describe: 'not pinned: no taskset' }
   const proxy = String(cpus - 1)
   const load = cpus === 2 ? '0' : `0-${cpus - 2}`
-  return { proxy, load, describe: `each proxy alone on CPU ${proxy}; client and fake upstream on CPU ${load}` }
+  return { proxy, load, all: `0-${cpus - 1}`, describe: `each proxy alone on CPU ${proxy}; client and fake upstream on CPU ${load}` }
 }
 
 /** The command that runs `argv` on `cpus` (all its threads), or `argv` itself when `cpus` is undefined. */
@@ -31,17 +34,19 @@ export function onCpus(cpus: string | undefined, argv: string[]): string[] {
   return cpus === undefined ? argv : ['taskset', '-c', cpus, ...argv]
 }
 
+/** Moves every thread of process `pid` to `cpus`. */
+export function setAffinity(pid: number, cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr.trim()}`)
+}
+
 /** Pins this process (every thread) to `cpus`; returns what puts its old affinity back. */
 export function pinSelf(cpus: string | undefined): () => void {
   if (cpus === undefined) return () => {}
   const shown = spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' })
   const mask = /mask:\s*([0-9a-f]+)/i.exec(shown.stdout)?.[1]
-  const set = (args: string[]) => {
-    const r = spawnSync('taskset', ['-a', ...args, String(process.pid)], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`taskset ${args.join(' ')}: ${r.stderr.trim()}`)
-  }
-  set(['-p', '-c', cpus])
+  setAffinity(process.pid, cpus)
   return () => {
-    if (mask) set(['-p', mask])
+    if (mask) spawnSync('taskset', ['-a', '-p', mask, String(process.pid)])
   }
 }

@@ -7,7 +7,7 @@
  */
 import { Pool, type Dispatcher } from 'undici'
 import { BEHAVIOR_HEADER, DEFAULT_FAKE_API_KEY, type FakeBehavior } from '../test/fakes/deepseek.js'
-import { proxyCpuLayout, pinSelf } from './cpu-pinning.js'
+import { pinSelf, proxyCpuLayout, setAffinity } from './cpu-pinning.js'
 import { ensurePortkey } from './peers/portkey.js'
 import { spawnServer, type ServerProcess } from './support.js'
 
@@ -29,6 +29,11 @@ export interface ProxyTargets {
   portkeyNotMeasured?: string
   /** Where the proxies and the load ran (bench/cpu-pinning.ts). */
   cpus: string
+  /**
+   * Lets every process use every CPU (`shared`), or puts each back where the layout pins it; false
+   * when nothing is pinned, so there is only the one arrangement.
+   */
+  arrange?: (mode: 'shared' | 'pinned') => void
 }
 
 /**
@@ -120,7 +125,14 @@ export async function withProxyTargets<T>(connections: number, run: (proxies: Pr
     } catch (err) {
       portkeyNotMeasured = err instanceof Error ? err.message.split('\n')[0]! : String(err)
     }
-    return await run({ targets, portkeyNotMeasured, cpus: layout.describe })
+    const { proxy, load, all } = layout
+    const arrange = proxy !== undefined && load !== undefined && all !== undefined
+      ? (mode: 'shared' | 'pinned') => {
+          for (const s of servers) setAffinity(s.pid, mode === 'shared' ? all : s === fake ? load : proxy)
+          setAffinity(process.pid, mode === 'shared' ? all : load)
+        }
+      : undefined
+    return await run({ targets, portkeyNotMeasured, cpus: layout.describe, ...(arrange ? { arrange } : {}) })
   } finally {
     for (const t of targets) await t.pool.close()
     for (const s of servers.reverse()) await s.stop()
