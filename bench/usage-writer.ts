@@ -12,7 +12,7 @@ import type { Client, InStatement } from '@libsql/client'
 import { openNodeDb } from '../src/node/open-db.js'
 import type { UsageRow } from '../src/db/schema.js'
 import { insertUsageRows } from '../src/db/usage.js'
-import { nodeUsageWrite } from '../src/node/usage-file-inserter.js'
+import { nodeUsageWrite, usageFileInserterFor } from '../src/node/usage-file-inserter.js'
 import { USAGE_INSERT_SQL, usageInsertArgs } from '../src/db/usage-insert.js'
 import { silentLogger } from '../src/log.js'
 import { BatchingUsageWriter } from '../src/metering/batching-writer.js'
@@ -92,7 +92,7 @@ async function measure(url: string, rounds: number, rowsPerRound: number): Promi
 }
 
 /**
- * What the rollup trigger (five upserts per row, migrations/0010) costs the write path: the same
+ * What the rollup trigger (five upserts per row, migrations/0011) costs the write path: the same
  * raw INSERTs into two libSQL files, without the trigger (baseline) and with it.
  */
 async function measureTrigger(dir: string, rounds: number, rowsPerRound: number): Promise<Comparison> {
@@ -122,6 +122,22 @@ async function measurePrepared(url: string, rounds: number, rowsPerRound: number
   }
 }
 
+/**
+ * What summing a batch's rollups per key buys the file writer: its rollups added by the trigger row by
+ * row (baseline) vs summed per key (src/db/rollup-batch.ts), same file, 100 (team, key) pairs in the rows.
+ */
+async function measureSummed(url: string, rounds: number, rowsPerRound: number): Promise<Comparison> {
+  const { client } = await openNodeDb(url)
+  const [byTrigger, summed] = [await usageFileInserterFor(url, client, { minRowsPerGroup: Infinity }), await usageFileInserterFor(url, client)]
+  try {
+    return await interleaved(rounds, rowsPerRound, (rows) => writerRowsPerSecond((batch) => byTrigger!.insert(batch), rows), (rows) => writerRowsPerSecond((batch) => summed!.insert(batch), rows))
+  } finally {
+    byTrigger?.close()
+    summed?.close()
+    client.close()
+  }
+}
+
 export interface UsageWriterResult {
   rows: Array<[string, string, string, string]>
 }
@@ -137,8 +153,9 @@ export async function benchUsageWriter(opts: { rounds?: number; rowsPerRound?: n
     const row = (name: string, m: Comparison): [string, string, string, string] => [name, spread(m.raw, 0), spread(m.writer, 0), `ratio ${spread(m.ratio, 3)}`]
     const trigger = await measureTrigger(dir, rounds, rowsPerRound)
     const prepared = await measurePrepared(`file:${join(dir, 'prepared.db')}`, rounds, rowsPerRound)
+    const summed = await measureSummed(`file:${join(dir, 'summed.db')}`, rounds, rowsPerRound)
     const triggerRow = row(`rollup trigger cost, libSQL file: raw INSERTs without the trigger (baseline column) vs with it (writer column), ${rowsPerRound} rows x ${rounds} rounds`, trigger)
-    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), row(`libSQL file: the writer through drizzle's 40-row statements (baseline column) vs one INSERT prepared once (writer column), ${rowsPerRound} rows x ${rounds} rounds`, prepared), triggerRow] }
+    return { rows: [row(`libSQL file (WAL), ${rowsPerRound} rows x ${rounds} rounds`, file), row(`sqld on loopback, ${rowsPerRound} rows x ${rounds} rounds`, remote), row(`libSQL file: the writer through drizzle's 40-row statements (baseline column) vs one INSERT prepared once (writer column), ${rowsPerRound} rows x ${rounds} rounds`, prepared), row(`libSQL file: the prepared writer with rollups by the trigger, row by row (baseline column) vs summed per key (writer column), ${rowsPerRound} rows x ${rounds} rounds`, summed), triggerRow] }
   } finally {
     await sqld.stop()
     rmSync(dir, { recursive: true, force: true })

@@ -1,6 +1,6 @@
 /**
  * Which rollup tables answer a query. Each usage row is summed into five tables (by the trigger in
- * migrations/0010): per hour and per UTC day with every dimension, per hour without key and host,
+ * migrations/0011, or summed per key by the file writer, src/db/rollup-batch.ts): per hour and per UTC day with every dimension, per hour without key and host,
  * per day without key and host, and per day without key and model. A query reads the coarsest tables that still have its
  * dimensions: whole UTC days from a daily table, the hours at either end from an hourly one, so
  * any range of whole hours is exact in any time zone, and a month is a few thousand rows.

@@ -206,8 +206,16 @@ export const modelAliases = sqliteTable('model_aliases', {
 export type ModelAliasRow = typeof modelAliases.$inferSelect
 
 /**
+ * Empty but inside the usage file writer's transaction: while it holds a row, the rollup trigger leaves
+ * the inserted rows to that writer, which adds them summed per key (src/db/rollup-sql.ts).
+ */
+export const usageRollupDeferred = sqliteTable('usage_rollup_deferred', {
+  writer: integer('writer').notNull(),
+})
+
+/**
  * Usage summed per hour, team, key, model, backend and node-host, kept by a trigger on every
- * usage insert (migrations/0008): dashboards read these, never raw rows, so they stay fast at any
+ * usage insert (migrations/0011; the file writer adds its batches summed per key instead): dashboards read these, never raw rows, so they stay fast at any
  * volume, and rows past their retention can go without changing a total. Text parts of the key
  * are '' for "none" (NULLs would never match an upsert's conflict target).
  */

@@ -10,6 +10,9 @@ const columns = Object.entries(getTableColumns(usage)).map(([key, column]) => {
   return { key: key as keyof UsageRow, column }
 })
 
+/** The usage table's column names, in USAGE_INSERT_SQL's (and usageInsertArgs') order. */
+export const USAGE_COLUMNS: readonly string[] = columns.map((c) => c.column.name)
+
 /**
  * One usage row's INSERT, the same statement text every time, so a driver can prepare it once: SQLite
  * compiles the rollup trigger into every statement it prepares, which costs far more than the insert.
