@@ -5,6 +5,7 @@ import { OPERATOR_ADMIN_KEY_ID, type KeyVerifier } from './key-verifier.js'
 import type { LastUsedTracker } from './last-used.js'
 import { bearerToken } from './key-material.js'
 import { requireRole } from './roles.js'
+import { newRequestId } from './request-id.js'
 
 /**
  * Rejects requests whose key is missing, unknown, revoked or expired, and notes (throttled,
@@ -44,7 +45,7 @@ export function requireAdmin(): MiddlewareHandler<GatewayEnv> {
 /** Gives every request an id, echoed as `x-request-id` and used as its usage row id. */
 export function requestId(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    c.set('requestId', `req_${crypto.randomUUID().replace(/-/g, '')}`)
+    c.set('requestId', newRequestId())
     await next()
   }
 }

@@ -26,6 +26,7 @@ function client(key: string, headers?: Record<string, string>) {
 describe('chat completions through the official openai SDK', () => {
   it('serves a hosted non-streamed request and records exact usage and cost', async () => {
     const { key, teamId } = await teamWithKey(gw, { mode: 'hosted' })
+    const sentAtMs = Date.now()
     const res = await client(key).chat.completions.create({ model: 'deepseek-flash', messages: [{ role: 'user', content: 'hello there gateway' }] }).withResponse()
     expect(res.response.headers.get('x-moe-backend')).toBe('hosted')
     expect(res.data.choices[0]?.message.content).toBe('This is the fake DeepSeek answer.')
@@ -40,6 +41,10 @@ describe('chat completions through the official openai SDK', () => {
     expect(row.reasoningTokens).toBe(seen.usage!.completion_tokens_details.reasoning_tokens)
     expect(row.costNanoUsd).toBeGreaterThan(0)
     expect(row.id).toBe(res.response.headers.get('x-request-id'))
+    // Time-ordered: the id starts with the ms it was made in (src/auth/request-id.ts).
+    const madeAtMs = parseInt(row.id.slice(4, 16), 16)
+    expect(madeAtMs).toBeGreaterThanOrEqual(sentAtMs)
+    expect(madeAtMs).toBeLessThanOrEqual(Date.now())
   })
 
   it('streams hosted chunks, hides the usage chunk the client did not ask for, and still meters it', async () => {
