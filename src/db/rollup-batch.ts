@@ -1,7 +1,7 @@
 /**
  * The rollup sums of a batch of usage rows, grouped per rollup table and key, computed here instead of
  * by the trigger: it evaluates every column's expression (48 latency-bucket cases among them) per row
- * and upserts five tables per row, about two thirds of a file write's cost per row. The sums follow
+ * and upserts five tables per row, more than half of a file write's cost per row. The sums follow
  * src/db/rollup-sql.ts column by column; a group then costs one upsert per table (groupUpsertSql).
  */
 import { latencyBucketOf } from '../metering/latency-buckets.js'
@@ -13,6 +13,9 @@ export interface RollupGroup {
   key: UsageArg[]
   sums: number[]
 }
+
+/** Every rollup table with its groups. */
+export type RollupSums = Array<{ table: Rollup; groups: RollupGroup[] }>
 
 /** A sum past 2^53, where doubles stop being exact. */
 export class RollupSumOverflow extends RangeError {}
@@ -84,7 +87,7 @@ function fineKey(r: readonly UsageArg[]): FineKey {
  * Per rollup table, `rows` (stored values in USAGE_COLUMNS order) summed per key. Throws when a sum
  * leaves the range where doubles are exact (the caller then lets the trigger add the rows one by one).
  */
-export function rollupGroups(rows: readonly (readonly UsageArg[])[]): Array<{ table: Rollup; groups: RollupGroup[] }> {
+export function rollupGroups(rows: readonly (readonly UsageArg[])[]): RollupSums {
   const fine = new Map<string, { key: FineKey; sums: number[] }>()
   for (const r of rows) {
     const key = fineKey(r)

@@ -3,7 +3,7 @@
  * life. @libsql/client prepares every statement it runs, and preparing the usage INSERT compiles the
  * rollup trigger too: in 150-row batches, 170 µs of CPU per row in drizzle's 40-row statements,
  * 48 µs prepared once (benchUsageWriter shows the rows/s). Of what was left, the trigger's per-row
- * sums and five upserts were two thirds, so a batch defers the trigger and adds its rows summed per
+ * sums and five upserts were more than half, so a batch defers the trigger and adds its rows summed per
  * key instead (src/db/rollup-batch.ts). A second connection to the same file is safe: the file is in
  * WAL mode and both connections wait on locks.
  */
@@ -12,7 +12,7 @@ import Database from 'libsql'
 import type { GatewayDb } from '../db/client.js'
 import type { UsageRow } from '../db/schema.js'
 import { insertUsageRows } from '../db/usage.js'
-import { rollupGroups, RollupSumOverflow } from '../db/rollup-batch.js'
+import { rollupGroups, RollupSumOverflow, type RollupSums } from '../db/rollup-batch.js'
 import { groupUpsertSql, ROLLUP_DEFERRED_TABLE, ROLLUPS } from '../db/rollup-sql.js'
 import { USAGE_INSERT_SQL, usageInsertArgs, type UsageArg } from '../db/usage-insert.js'
 
@@ -50,7 +50,7 @@ function openUsageFileInserter(path: string, minRowsPerGroup: number): UsageFile
   const upserts = new Map(ROLLUPS.map((t) => [t, db.prepare<[UsageArg[]]>(groupUpsertSql(t))]))
 
   /** The batch's rows, and the rollups: summed per key here (`sums`), or by the trigger row by row. */
-  const insertBatch = (rows: readonly UsageArg[][], sums: ReturnType<typeof rollupGroups> | undefined) => {
+  const insertBatch = (rows: readonly UsageArg[][], sums: RollupSums | undefined) => {
     db.exec('BEGIN IMMEDIATE')
     try {
       if (!sums) {
@@ -74,7 +74,7 @@ function openUsageFileInserter(path: string, minRowsPerGroup: number): UsageFile
     async insert(rows) {
       if (rows.length === 0) return
       const args = rows.map(usageInsertArgs)
-      let sums: ReturnType<typeof rollupGroups> | undefined
+      let sums: RollupSums | undefined
       try {
         sums = rollupGroups(args)
       } catch (err) {
