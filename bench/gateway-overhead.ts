@@ -2,7 +2,8 @@
  * Gateway overhead beside a raw node:http + undici pass-through and Portkey's gateway, all three in
  * front of the same fake upstream, driven by the same client, rounds interleaved (A B C, C B A, ...)
  * on a noisy machine. Each proxy runs alone on one CPU, the client and the fake on the others
- * (bench/cpu-pinning.ts). Reports medians over rounds with min-max.
+ * (bench/cpu-pinning.ts); c32 throughput is measured that way and again with every process on every
+ * CPU. Reports medians over rounds with min-max.
  */
 import type { Dispatcher } from 'undici'
 import type { FakeBehavior } from '../test/fakes/deepseek.js'

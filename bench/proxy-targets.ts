@@ -30,7 +30,7 @@ export interface ProxyTargets {
   /** Where the proxies and the load ran (bench/cpu-pinning.ts). */
   cpus: string
   /**
-   * Lets every process use every CPU (`shared`), or puts each back where the layout pins it; false
+   * Lets every process use every CPU (`shared`), or puts each back where the layout pins it; absent
    * when nothing is pinned, so there is only the one arrangement.
    */
   arrange?: (mode: 'shared' | 'pinned') => void
