@@ -6,7 +6,7 @@
  * compute in part, and how much is the CPU's doing. Measured against node-host's streamed decode of the
  * llama-moe bench models (median error of predicted tok/s, node-host/inspect/README.md): on a 2-vCPU
  * Intel Xeon (AMX) the step is almost max(read, multiply): 2-norm -25% Q8_0, -26% F16; 3-norm -17%, -18%;
- * max -8%, -9%. On the 2-vCPU AMD EPYC it is near the 2-norm (+1%, -9%; max +29% Q8_0); the 3-norm's
+ * max -8%, -9%. On the 2-vCPU AMD EPYC it is near the 2-norm (Q8_0 +1%/+3%, F16 -17%/-1%; max +29% Q8_0); the 3-norm's
  * errors there, from the same figures, come to about +13% and -6%.
  */
 import type { WeightStats } from './model-stats.js'
@@ -73,7 +73,7 @@ export function computeProfile(result: ComputeProbeResult): ComputeProfile {
 }
 
 /** How read and multiply combine: 2 would be the EPYC's best fit, infinity (max) the Xeon's; 3 keeps both within ±20%. */
-export const OVERLAP_NORM = 3
+const OVERLAP_NORM = 3
 
 /** Decode step time and tokens/s for one stream: overhead + the 3-norm of bytes / bandwidth and weights / kernel speed. */
 export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken' | 'matmulParamsByType'>, bandwidthBytesPerSecond: number, profile: ComputeProfile): DecodePrediction {
@@ -100,4 +100,4 @@ export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken'
 }
 
 /** The OVERLAP_NORM-norm of a step's two sides. */
-export const combine = (readMs: number, multiplyMs: number): number => (readMs ** OVERLAP_NORM + multiplyMs ** OVERLAP_NORM) ** (1 / OVERLAP_NORM)
+const combine = (readMs: number, multiplyMs: number): number => (readMs ** OVERLAP_NORM + multiplyMs ** OVERLAP_NORM) ** (1 / OVERLAP_NORM)

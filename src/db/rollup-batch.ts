@@ -84,16 +84,20 @@ function fineKey(r: readonly UsageArg[]): FineKey {
 }
 
 /**
- * Per rollup table, `rows` (stored values in USAGE_COLUMNS order) summed per key. Throws when a sum
- * leaves the range where doubles are exact (the caller then lets the trigger add the rows one by one).
+ * Per rollup table, `rows` (stored values in USAGE_COLUMNS order) summed per key; undefined as soon as
+ * they fall into more than `maxFineGroups` hourly groups (not worth summing). Throws when a sum leaves
+ * the range where doubles are exact (the caller then lets the trigger add the rows one by one).
  */
-export function rollupGroups(rows: readonly (readonly UsageArg[])[]): RollupSums {
+export function rollupGroups(rows: readonly (readonly UsageArg[])[], maxFineGroups = Infinity): RollupSums | undefined {
   const fine = new Map<string, { key: FineKey; sums: number[] }>()
   for (const r of rows) {
     const key = fineKey(r)
     const id = JSON.stringify([key.team_id, key.hour_start, key.key_id, key.model, key.backend, key.host])
     let group = fine.get(id)
-    if (!group) fine.set(id, (group = { key, sums: new Array<number>(SUM_COLUMNS.length).fill(0) }))
+    if (!group) {
+      if (fine.size >= maxFineGroups) return undefined
+      fine.set(id, (group = { key, sums: new Array<number>(SUM_COLUMNS.length).fill(0) }))
+    }
     addRow(group.sums, r)
   }
   return ROLLUPS.map((table, t) => {

@@ -59,7 +59,7 @@ function openUsageFileInserter(path: string, minRowsPerGroup: number): UsageFile
         defer.run()
         // 0 changes: a duplicate id (a retried row), already counted; the sums are then redone without it.
         const inserted = rows.filter((args) => insertOne.run(args).changes === 1)
-        const groups = inserted.length === rows.length ? sums : rollupGroups(inserted)
+        const groups = inserted.length === rows.length ? sums : rollupGroups(inserted)!
         for (const { table, groups: tableGroups } of groups) for (const g of tableGroups) upserts.get(table)!.run([...g.key, ...g.sums])
         undefer.run()
       }
@@ -76,12 +76,13 @@ function openUsageFileInserter(path: string, minRowsPerGroup: number): UsageFile
       const args = rows.map(usageInsertArgs)
       let sums: RollupSums | undefined
       try {
-        sums = rollupGroups(args)
+        // Too many keys for the rows (fewer than minRowsPerGroup each): undefined, the trigger adds them.
+        sums = rollupGroups(args, rows.length / minRowsPerGroup)
       } catch (err) {
         // Sums past 2^53 are not exact as doubles: SQLite's integers add those rows instead.
         if (!(err instanceof RollupSumOverflow)) throw err
       }
-      insertBatch(args, sums && sums[0]!.groups.length * minRowsPerGroup <= rows.length ? sums : undefined)
+      insertBatch(args, sums)
     },
     close: () => db.close(),
   }
