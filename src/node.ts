@@ -4,7 +4,7 @@
  * that is flushed on shutdown.
  */
 import { serve, type ServerType } from '@hono/node-server'
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Client } from '@libsql/client'
 import { pathToFileURL } from 'node:url'
 import { createGateway, type Gateway } from './app.js'
@@ -12,6 +12,7 @@ import { parseConfig, type EnvVars } from './config.js'
 import type { GatewayDb } from './db/client.js'
 import { hasAdminKey, insertKey } from './db/keys.js'
 import { openNodeDb } from './node/open-db.js'
+import { nodeClientGone } from './node/client-gone.js'
 import { answerClientError, answerConnect } from './node/http-refusals.js'
 import { nodeUsageWrite } from './node/usage-file-inserter.js'
 import { jsonLogger, type Logger } from './log.js'
@@ -32,9 +33,9 @@ export interface RunningGateway {
   close(): Promise<void>
 }
 
-/** SHA-256 of a key, synchronously: Node's hash skips Web Crypto's thread-pool hop on every request. */
+/** SHA-256 of a key, synchronously: Node's one-shot hash skips Web Crypto's thread-pool hop and a Hash object per request. */
 function sha256HexSync(key: string): string {
-  return createHash('sha256').update(key).digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /** Runs `task` now and hourly, never twice at once, without keeping the process alive. */
@@ -69,7 +70,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const bootstrapAdminKey = !config.adminKey && !(await hasAdminKey(db)) ? (await insertKey(db, { teamId: null, name: 'bootstrap admin', role: 'admin' })).key : undefined
   const usageWrite = await nodeUsageWrite(databaseUrl, db, client)
   const writer = new BatchingUsageWriter({ write: usageWrite.write, probe: () => client.execute('select 1'), log })
-  const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, log })
+  const gateway = createGateway({ db, config, usage: writer, cost: hostedCost(priceTableFrom(config.priceTableJson)), fetch: undiciUpstream(), hashKey: sha256HexSync, clientGone: nodeClientGone, log })
   // Workers probe lazily on requests; a Node process keeps probing its node-hosts between them.
   const stopProbes = gateway.localPool?.startProbes()
   const stopRetention = everyHour(() => gateway.pruneUsage())

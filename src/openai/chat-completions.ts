@@ -12,6 +12,7 @@ import type { RequestGuard } from '../limits/guard.js'
 import type { Logger } from '../log.js'
 import type { HostedSwitch } from '../routing/hosted-switch.js'
 import { prepareAliased, type AliasBook } from '../routing/model-aliases.js'
+import type { ClientGone } from '../routing/client-gone.js'
 import type { BackendName } from '../routing/plan.js'
 import { routeRequest } from '../routing/route-request.js'
 import { sendWithFallback } from '../routing/send-with-fallback.js'
@@ -34,6 +35,8 @@ export interface ChatDeps {
   hostedSwitch: HostedSwitch
   /** Public model names that map to other names per backend (model_aliases). */
   aliases: AliasBook
+  /** Whether the request's client is still there (Workers: its signal; Node: its response). */
+  clientGone: (c: Context) => ClientGone
 }
 
 // Template tokens a chat format adds per message (role markers, separators), generously.
@@ -57,7 +60,8 @@ export function chatCompletions(deps: ChatDeps) {
     if (!key.teamId) return openAIErrorResponse(403, 'admin_key_not_for_api', 'Gateway admin keys cannot call the model API; create a team key')
     const startedAtMs = deps.now()
     const recorder = new UsageRecorder(requestId, { teamId: key.teamId, keyId: key.id, startedAtMs }, { sink: deps.usage, cost: deps.cost, now: deps.now, waitUntil: waitUntilOf(c, deps.usage), onAfterFinishError: (err) => deps.log.error('settle after usage failed', { requestId, error: err instanceof Error ? err.name : 'unknown' }) })
-    const headers = new Headers({ 'x-request-id': requestId })
+    // A plain object: @hono/node-server writes it as is, where a Web Headers is built and then converted.
+    const headers: Record<string, string> = { 'x-request-id': requestId }
     const reject = (status: number, code: string, message: string) => {
       recorder.finish({ status, errorCode: code })
       return openAIErrorResponse(status, code, message, headers)
@@ -96,7 +100,7 @@ export function chatCompletions(deps: ChatDeps) {
       nowMs: startedAtMs,
     })
     recorder.afterFinish = admission.settle
-    for (const [name, value] of Object.entries(admission.headers)) headers.set(name, value)
+    Object.assign(headers, admission.headers)
     if (!admission.ok) return reject(admission.status, admission.code, admission.message)
 
     const order: Array<{ backend: Backend; body: Record<string, unknown> }> = []
@@ -113,7 +117,7 @@ export function chatCompletions(deps: ChatDeps) {
     const result = await sendWithFallback({
       order,
       stream: request.stream,
-      clientSignal: c.req.raw.signal,
+      client: deps.clientGone(c),
       timeoutMs: request.stream ? deps.config.firstByteTimeoutMs : deps.config.responseTimeoutMs,
     })
     await deps.hostedSwitch.observe(key.teamId, result)
@@ -125,8 +129,8 @@ export function chatCompletions(deps: ChatDeps) {
       fallbackReason: result.fallbackReason ?? null,
       attempts: result.attempts,
     }
-    if (result.backend) headers.set('x-moe-backend', result.backend.name)
-    if (result.fallbackReason) headers.set('x-moe-fallback-reason', result.fallbackReason)
+    if (result.backend) headers['x-moe-backend'] = result.backend.name
+    if (result.fallbackReason) headers['x-moe-fallback-reason'] = result.fallbackReason
     const chars = promptChars(request.body.messages)
 
     if (result.kind === 'client_gone') {
@@ -139,8 +143,8 @@ export function chatCompletions(deps: ChatDeps) {
       return response
     }
     if (result.reader && result.firstChunk) {
-      headers.set('content-type', 'text/event-stream; charset=utf-8')
-      headers.set('cache-control', 'no-cache')
+      headers['content-type'] = 'text/event-stream; charset=utf-8'
+      headers['cache-control'] = 'no-cache'
       const body = meteredStream({
         reader: result.reader,
         firstChunk: result.firstChunk,
@@ -166,7 +170,7 @@ export function chatCompletions(deps: ChatDeps) {
       usage: usage ?? estimateUsage({ promptChars: chars, contentChars: lengthOf(message?.content), reasoningChars: lengthOf(message?.reasoning_content) }),
       usageEstimated: usage === undefined,
     })
-    headers.set('content-type', 'application/json')
+    headers['content-type'] = 'application/json'
     return new Response(text, { status: 200, headers })
   }
 }

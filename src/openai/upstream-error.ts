@@ -29,12 +29,12 @@ function upstreamErrorBody(text: string | undefined): OpenAIErrorBody | undefine
  * where it sent one (status and message kept, so clients react as they would to DeepSeek),
  * else a gateway error (502 unreachable, 504 timeout).
  */
-export function failedUpstreamResponse(result: Extract<SendResult, { kind: 'failed' }>, headers: Headers): { response: Response; errorCode: string } {
+export function failedUpstreamResponse(result: Extract<SendResult, { kind: 'failed' }>, headers: Record<string, string>): { response: Response; errorCode: string } {
   const fromUpstream = upstreamErrorBody(result.bodyText)
   const isHttpError = result.code.startsWith('status_')
   const status = isHttpError ? result.status : result.status
   const body = fromUpstream ?? openAIErrorBody(status, isHttpError ? 'upstream_error' : `upstream_${result.code}`, MESSAGES[result.code] ?? `The backend answered with status ${result.status}`)
-  headers.set('content-type', 'application/json')
-  if (result.retryAfter) headers.set('retry-after', result.retryAfter)
+  headers['content-type'] = 'application/json'
+  if (result.retryAfter) headers['retry-after'] = result.retryAfter
   return { response: new Response(JSON.stringify(body), { status, headers }), errorCode: body.error.code }
 }
