@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { adminRoutes } from './admin/routes.js'
 import { dashboardRoutes } from './dashboard/routes.js'
 import type { Backend, FetchLike } from './backends/backend.js'
@@ -10,6 +10,7 @@ import { dbHostStateStore } from './routing/host-state-store.js'
 import { keyRestrictionsGuard } from './auth/key-restrictions.js'
 import { KeyVerifier } from './auth/key-verifier.js'
 import { hostedBalanceAvailable } from './backends/hosted-balance.js'
+import { clientGoneOfSignal, type ClientGone } from './routing/client-gone.js'
 import { HostedSwitch } from './routing/hosted-switch.js'
 import { AliasBook } from './routing/model-aliases.js'
 import { listModelAliases } from './db/model-aliases.js'
@@ -49,6 +50,8 @@ export interface GatewayDeps {
   guards?: RequestGuard[]
   /** SHA-256 hex of an API key; Web Crypto unless the runtime has a faster one (Node). */
   hashKey?: (key: string) => string | Promise<string>
+  /** Whether a request's client is still there; its signal unless the runtime has a cheaper way (Node). */
+  clientGone?: (c: Context) => ClientGone
 }
 
 export interface Gateway {
@@ -110,7 +113,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     forgetTeam: (teamId) => keys.forget({ teamId }),
     log,
   })
-  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log, hostedSwitch, aliases }))
+  app.post('/v1/chat/completions', chatCompletions({ config: deps.config, backends, usage: deps.usage, cost: deps.cost, now, guards, log, hostedSwitch, aliases, clientGone: deps.clientGone ?? ((c) => clientGoneOfSignal(c.req.raw.signal)) }))
 
   // Team-admins reach /admin too; each route scopes them to their own team (src/auth/scope.ts).
   app.use('/admin/*', requireApiKey({ keys, lastUsed }), requireRole('team-admin'))

@@ -1,4 +1,5 @@
 import type { Backend, UpstreamResponse } from '../backends/backend.js'
+import type { ClientGone } from './client-gone.js'
 import { readFirstEvent, type StreamReader } from './first-event.js'
 
 /** What happened to one request across its backends. */
@@ -22,7 +23,7 @@ export type SendResult =
 export interface SendOptions {
   order: Array<{ backend: Backend; body: Record<string, unknown> }>
   stream: boolean
-  clientSignal: AbortSignal
+  client: ClientGone
   /** Streams: until headers and first body bytes. Non-streams: until the whole body. */
   timeoutMs: number
 }
@@ -62,8 +63,8 @@ type Attempt =
 async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts: SendOptions): Promise<Attempt> {
   const abort = new AbortController()
   const onClientAbort = () => abort.abort(new DOMException('client closed request', 'AbortError'))
-  if (opts.clientSignal.aborted) return { kind: 'client_gone' }
-  opts.clientSignal.addEventListener('abort', onClientAbort, { once: true })
+  if (opts.client.gone) return { kind: 'client_gone' }
+  const unwatch = opts.client.watch(onClientAbort)
   let timedOut = false
   let gotHeaders = false
   const startedAtMs = Date.now()
@@ -71,7 +72,7 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
     timedOut = true
     abort.abort(new DOMException('upstream timed out', 'TimeoutError'))
   }, opts.timeoutMs)
-  const gone = (): Attempt | undefined => (opts.clientSignal.aborted ? { kind: 'client_gone' } : undefined)
+  const gone = (): Attempt | undefined => (opts.client.gone ? { kind: 'client_gone' } : undefined)
   try {
     const response = await backend.send({ body, signal: abort.signal })
     if (!response.ok) {
@@ -106,7 +107,7 @@ async function attemptOnce(backend: Backend, body: Record<string, unknown>, opts
   } finally {
     clearTimeout(timer)
     // Streams keep listening: a client that leaves mid-stream must abort the upstream.
-    if (!opts.stream) opts.clientSignal.removeEventListener('abort', onClientAbort)
+    if (!opts.stream) unwatch()
   }
 }
 
