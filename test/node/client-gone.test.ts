@@ -18,7 +18,8 @@ afterAll(async () => {
 })
 
 function slowRequest(stream: boolean) {
-  const backend = createHostedBackend({ baseUrl: deepseek.url, apiKey: DEFAULT_FAKE_API_KEY, fetch: (url, init) => fetch(url, init) })
+  // The body is the hosted backend's JSON string; Node's DOM types do not take a Uint8Array<ArrayBufferLike> as BodyInit (workerd's do).
+  const backend = createHostedBackend({ baseUrl: deepseek.url, apiKey: DEFAULT_FAKE_API_KEY, fetch: (url, init) => fetch(url, init as RequestInit) })
   const body = { model: 'deepseek-v4-flash', stream, messages: [{ role: 'user', content: 'slowly' }], fake_behavior: { delayBeforeHeadersMs: 10_000 } }
   return { backend, body }
 }
