@@ -32,7 +32,7 @@ function upstreamErrorBody(text: string | undefined): OpenAIErrorBody | undefine
 export function failedUpstreamResponse(result: Extract<SendResult, { kind: 'failed' }>, headers: Record<string, string>): { response: Response; errorCode: string } {
   const fromUpstream = upstreamErrorBody(result.bodyText)
   const isHttpError = result.code.startsWith('status_')
-  const status = isHttpError ? result.status : result.status
+  const status = result.status
   const body = fromUpstream ?? openAIErrorBody(status, isHttpError ? 'upstream_error' : `upstream_${result.code}`, MESSAGES[result.code] ?? `The backend answered with status ${result.status}`)
   headers['content-type'] = 'application/json'
   if (result.retryAfter) headers['retry-after'] = result.retryAfter
