@@ -14,11 +14,20 @@ const columns = Object.entries(getTableColumns(usage)).map(([key, column]) => {
 export const USAGE_COLUMNS: readonly string[] = columns.map((c) => c.column.name)
 
 /**
- * One usage row's INSERT, the same statement text every time, so a driver can prepare it once: SQLite
- * compiles the rollup trigger into every statement it prepares, which costs far more than the insert.
- * Duplicates (a retried row) are ignored, as in insertUsageRows.
+ * The INSERT of `rows` usage rows, the same statement text every time, so a driver can prepare it once:
+ * SQLite compiles the rollup trigger into every statement it prepares, which costs far more than the
+ * insert. Duplicates (a retried row) are ignored, as in insertUsageRows.
  */
-export const USAGE_INSERT_SQL = `insert into "usage" (${columns.map((c) => `"${c.column.name}"`).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict ("id") do nothing`
+export function usageInsertSql(rows: number): string {
+  const tuple = `(${columns.map(() => '?').join(', ')})`
+  return `insert into "usage" (${columns.map((c) => `"${c.column.name}"`).join(', ')}) values ${Array.from({ length: rows }, () => tuple).join(', ')} on conflict ("id") do nothing`
+}
+
+/** One usage row's INSERT. */
+export const USAGE_INSERT_SQL = usageInsertSql(1)
+
+/** Rows per multi-row INSERT: under SQLite's oldest bound-parameter limit (999), 32 at most. */
+export const USAGE_INSERT_CHUNK_ROWS = Math.max(1, Math.min(32, Math.floor(999 / columns.length)))
 
 /** The row's values in USAGE_INSERT_SQL's order, mapped and defaulted as drizzle's insert maps them. */
 export function usageInsertArgs(row: UsageRow): UsageArg[] {
