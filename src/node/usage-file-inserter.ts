@@ -4,8 +4,8 @@
  * rollup trigger too: in 150-row batches, 170 µs of CPU per row in drizzle's 40-row statements,
  * 48 µs prepared once (benchUsageWriter shows the rows/s). Of what was left, the trigger's per-row
  * sums and five upserts were more than half, so a batch defers the trigger and adds its rows summed per
- * key instead (src/db/rollup-batch.ts), and rows go in up to 32 to a statement. A second connection to the same file is safe: the file is in
- * WAL mode and both connections wait on locks.
+ * key instead (src/db/rollup-batch.ts), and rows go in up to 32 to a statement. A second connection
+ * to the same file is safe: the file is in WAL mode and both connections wait on locks.
  */
 import type { Client } from '@libsql/client'
 import Database from 'libsql'
