@@ -1,28 +1,10 @@
 /**
  * Node only (imported by src/node.ts): upstream HTTP through undici, as the gateway's FetchLike.
  */
-import { Agent, request, type Dispatcher } from 'undici'
-import type { Readable } from 'node:stream'
+import { Agent, type Dispatcher } from 'undici'
 import type { FetchLike, UpstreamInit, UpstreamResponse } from '../backends/backend.js'
 import { watchStaleSockets } from './stale-socket.js'
-
-/** A pull-based Web stream over a Node stream: nothing is read until the gateway asks. */
-function webStreamOf(readable: Readable): ReadableStream<Uint8Array> {
-  const chunks = readable[Symbol.asyncIterator]()
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const { done, value } = (await chunks.next()) as IteratorResult<Buffer>
-        if (done) controller.close()
-        else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
-      },
-      cancel() {
-        readable.destroy()
-      },
-    },
-    { highWaterMark: 0 },
-  )
-}
+import { UpstreamCall } from './upstream-call.js'
 
 // Idle keep-alive sockets are dropped after this long unless the server says how long it keeps them.
 // Servers close idle connections on their own schedule, often without a `Keep-Alive: timeout=` hint:
@@ -35,8 +17,8 @@ const IDLE_SOCKET_MS = 4_000
 const MAX_IDLE_SOCKET_MS = 60_000
 
 /**
- * Upstream calls through undici's `request` with a keep-alive pool: measured ~0.3 ms less per
- * call than undici's WHATWG fetch, which matters at the gateway's latency budget.
+ * Upstream calls dispatched straight to undici's keep-alive pool (upstream-call.ts): measured ~0.3 ms
+ * less per call than undici's WHATWG fetch, and lighter again than its `request`.
  *
  * A request that dies on a reused socket before any response byte (the server closed the idle
  * connection as the request went out; ECONNRESET, EPIPE or "other side closed") is sent again,
@@ -53,31 +35,25 @@ export function undiciUpstream(): FetchLike {
   // connection): after an idle spell every pooled socket to the origin may be as stale as the first.
   const freshConnections = new Agent({ pipelining: 0 })
   const stale = watchStaleSockets()
-  const send = (url: string, init: UpstreamInit, via: Dispatcher) => request(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal, dispatcher: via })
+  // Origin and path split once per URL: a gateway calls a handful of upstream URLs.
+  const targets = new Map<string, { origin: string; path: string }>()
+  const send = (url: string, init: UpstreamInit, via: Dispatcher): Promise<UpstreamResponse> => {
+    let target = targets.get(url)
+    if (!target) {
+      const parsed = new URL(url)
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
+      if (targets.size < 1_000) targets.set(url, target)
+    }
+    const call = new UpstreamCall(init.signal)
+    via.dispatch({ origin: target.origin, path: target.path, method: init.method, headers: init.headers, body: init.body }, call)
+    return call.started
+  }
   return async (url, init) => {
-    let res: Dispatcher.ResponseData
     try {
-      res = await send(url, init, dispatcher)
+      return await send(url, init, dispatcher)
     } catch (err) {
       if (!stale.isStaleSocketError(err) || init.signal.aborted) throw err
-      res = await send(url, init, freshConnections)
+      return send(url, init, freshConnections)
     }
-    let body: ReadableStream<Uint8Array> | undefined
-    const answer: UpstreamResponse = {
-      ok: res.statusCode >= 200 && res.statusCode < 300,
-      status: res.statusCode,
-      headers: {
-        get(name) {
-          const value = res.headers[name.toLowerCase()]
-          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
-        },
-      },
-      get body() {
-        body ??= webStreamOf(res.body)
-        return body
-      },
-      text: () => res.body.text(),
-    }
-    return answer
   }
 }
