@@ -34,7 +34,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     signal.addEventListener('abort', this.onAbort, { once: true })
   }
 
-  private readonly onAbort = () => {
+  // A method bound once per call, not an arrow property: tsx names each arrow it creates at run time.
+  private readonly onAbort = this.abort.bind(this)
+
+  private abort(): void {
     this.fail(this.signal.reason)
     this.controller?.abort(this.signal.reason)
   }
@@ -47,7 +50,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return // 1xx: the answer is still to come
     this.responded = true
-    this.resolveStarted(this.response(statusCode, headers))
+    this.resolveStarted(new UpstreamAnswer(this, statusCode, headers))
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -64,26 +67,6 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.fail(err)
-  }
-
-  private response(status: number, headers: IncomingHttpHeaders): UpstreamResponse {
-    let body: ReadableStream<Uint8Array> | undefined
-    const stream = () => this.stream()
-    return {
-      ok: status >= 200 && status < 300,
-      status,
-      headers: {
-        get(name) {
-          const value = headers[name.toLowerCase()]
-          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
-        },
-      },
-      get body() {
-        body ??= stream()
-        return body
-      },
-      text: () => this.text(),
-    }
   }
 
   private fail(err: unknown): void {
@@ -116,7 +99,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     return taken
   }
 
-  private async text(): Promise<string> {
+  async text(): Promise<string> {
     this.gathering = true
     this.controller?.resume()
     while (!this.ended && this.failure === undefined) await this.next()
@@ -126,7 +109,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   /** Pull-based: nothing more is read from the socket than the reader takes (plus one high-water mark). */
-  private stream(): ReadableStream<Uint8Array> {
+  stream(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
@@ -143,5 +126,35 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       },
       { highWaterMark: 0 },
     )
+  }
+}
+
+/** The response as the gateway sees it. A class, not an object literal of closures: one is made per call. */
+class UpstreamAnswer implements UpstreamResponse {
+  readonly ok: boolean
+  readonly headers: AnswerHeaders
+  private stream: ReadableStream<Uint8Array> | undefined
+
+  constructor(private readonly call: UpstreamCall, readonly status: number, headers: IncomingHttpHeaders) {
+    this.ok = status >= 200 && status < 300
+    this.headers = new AnswerHeaders(headers)
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    this.stream ??= this.call.stream()
+    return this.stream
+  }
+
+  text(): Promise<string> {
+    return this.call.text()
+  }
+}
+
+class AnswerHeaders {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()]
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
   }
 }
