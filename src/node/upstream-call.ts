@@ -115,7 +115,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         pull: async (controller) => {
           while (this.chunks.length === 0 && !this.ended && this.failure === undefined) await this.next()
           if (this.chunks.length > 0) {
-            for (const chunk of this.takeChunks()) controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+            // What queued while the reader was busy goes on as one chunk: one pass of the SSE meter
+            // and one write to the client, not one per socket read (2x the CPU per event at 64 streams).
+            const taken = this.takeChunks()
+            const chunk = taken.length === 1 ? taken[0]! : Buffer.concat(taken)
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
           } else if (this.failure !== undefined) controller.error(this.failure)
           else controller.close()
         },

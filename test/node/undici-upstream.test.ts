@@ -107,6 +107,26 @@ describe('undiciUpstream', () => {
     expect(sum).toBeGreaterThan(0)
   })
 
+  it('hands a reader that was busy everything that queued meanwhile as one chunk', async () => {
+    let allSent!: () => void
+    const sent = new Promise<void>((resolve) => (allSent = resolve))
+    routes.set('/pieces', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const pieces = ['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n']
+      const next = () => {
+        const piece = pieces.shift()
+        if (piece === undefined) return setTimeout(allSent, 50)
+        res.write(piece, () => setTimeout(next, 20))
+      }
+      next()
+    })
+    const res = await post('/pieces')
+    await sent
+    const reader = res.body!.getReader()
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('data: 1\n\ndata: 2\n\ndata: 3\n\n')
+    await reader.cancel()
+  })
+
   it('rejects with the signal reason and closes the connection when aborted before the headers', async () => {
     const closed = closedOn('/hold', () => {})
     const abort = new AbortController()
