@@ -18,7 +18,7 @@ export interface UpstreamResponse {
   text(): Promise<string>
 }
 
-/** Upstream HTTP: the global fetch on Workers, undici's lighter `request` on Node (src/node.ts). */
+/** Upstream HTTP: the global fetch on Workers, undici's dispatcher with a handler of the gateway's own on Node (src/node/undici-upstream.ts). */
 export type FetchLike = (url: string, init: UpstreamInit) => Promise<UpstreamResponse>
 
 /** What a backend is asked: an OpenAI chat body, already JSON-encodable. */
