@@ -9,6 +9,7 @@
  * max -8%, -9%. On the 2-vCPU AMD EPYC it is near the 2-norm (Q8_0 +1%/+3%, F16 -17%/-1%; max +29% Q8_0); the 3-norm's
  * errors there, from the same figures, come to about +13% and -6%.
  */
+import { bytesReadPerStep } from './batching.js'
 import type { WeightStats } from './model-stats.js'
 
 /** One synthetic model the compute probe timed (compute-probe-child.ts). */
@@ -77,14 +78,27 @@ const OVERLAP_NORM = 3
 
 /** Decode step time and tokens/s for one stream: overhead + the 3-norm of bytes / bandwidth and weights / kernel speed. */
 export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken' | 'matmulParamsByType'>, bandwidthBytesPerSecond: number, profile: ComputeProfile): DecodePrediction {
-  const memoryMs = (weights.bytesReadPerToken / bandwidthBytesPerSecond) * 1000
+  return predictStep(weights.bytesReadPerToken, 1, weights, bandwidthBytesPerSecond, profile)
+}
+
+/**
+ * One step of `streams` tokens decoded together, one per stream: weights read as expert overlap allows
+ * (batching.ts), but every token multiplied on its own, and the step's overhead paid once (the
+ * optimistic side: sampling is per token). On a compute-bound machine this is why batching gains little.
+ */
+export function predictBatchedStep(weights: Pick<WeightStats, 'bytesReadPerToken' | 'matmulParamsByType' | 'routedExperts'>, bandwidthBytesPerSecond: number, profile: ComputeProfile, streams: number): DecodePrediction {
+  return predictStep(bytesReadPerStep(weights, streams), streams, weights, bandwidthBytesPerSecond, profile)
+}
+
+function predictStep(readBytes: number, tokens: number, weights: Pick<WeightStats, 'matmulParamsByType'>, bandwidthBytesPerSecond: number, profile: ComputeProfile): DecodePrediction {
+  const memoryMs = (readBytes / bandwidthBytesPerSecond) * 1000
   let computeMs = 0
   const unmeasuredTypes: string[] = []
   const entries = Object.entries(weights.matmulParamsByType)
   const total = entries.reduce((sum, [, params]) => sum + params, 0)
   for (const [type, params] of entries) {
     const rate = profile.weightsPerSecondByType[type]
-    if (rate) computeMs += (params / rate) * 1000
+    if (rate) computeMs += ((tokens * params) / rate) * 1000
     else if (params >= MIN_TYPE_SHARE * total) unmeasuredTypes.push(type)
   }
   const stepMs = profile.stepOverheadMs + combine(memoryMs, computeMs)
@@ -93,7 +107,7 @@ export function predictDecodeStep(weights: Pick<WeightStats, 'bytesReadPerToken'
     computeMs,
     overheadMs: profile.stepOverheadMs,
     stepMs,
-    tokensPerSecond: stepMs > 0 ? 1000 / stepMs : Infinity,
+    tokensPerSecond: stepMs > 0 ? (tokens * 1000) / stepMs : Infinity,
     bound: computeMs > memoryMs ? 'compute' : 'memory',
     unmeasuredTypes,
   }

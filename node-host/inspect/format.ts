@@ -77,6 +77,9 @@ function decodeLines(plan: CapacityPlan, measured: Measurements): string[] {
     ...(d.unmeasuredTypes.length ? [`                not timed (the probe writes F32, F16 and Q8_0 only): ${d.unmeasuredTypes.join(', ')}; their compute is left out`] : []),
     roofline,
     batched,
+    ...(plan.batchedWithComputeTokensPerSecond
+      ? [`                with compute: ~${plan.batchedWithComputeTokensPerSecond['2'].toFixed(1)} over 2 streams, ~${plan.batchedWithComputeTokensPerSecond['4'].toFixed(1)} over 4 (every token multiplies its own weights)`]
+      : []),
     `note:           estimates: short context, no prompt processing, no thread scaling beyond one thread.`,
   ]
 }

@@ -1,5 +1,5 @@
 import { expertOverlapCeiling } from './batching.js'
-import { predictDecodeStep, type ComputeProfile, type DecodePrediction } from './compute-model.js'
+import { predictBatchedStep, predictDecodeStep, type ComputeProfile, type DecodePrediction } from './compute-model.js'
 import { kvCacheShape, type KvCacheShape } from './kv-cache.js'
 import { predictDecodeTokensPerSecond, weightStats, type HeaderLike, type WeightStats } from './model-stats.js'
 
@@ -27,6 +27,8 @@ export interface CapacityPlan {
   decode: DecodePrediction | null
   /** What 2 and 4 streams decoding together can reach, from expert overlap alone (batching.ts), at `decode`'s speed (else the roofline's). */
   batchedTokensPerSecond: Record<'2' | '4', number>
+  /** The same when each token also multiplies its own weights (compute-model.ts); null without a compute profile. */
+  batchedWithComputeTokensPerSecond: Record<'2' | '4', number> | null
 }
 
 /** Everything `inspect` reports, as a pure function of a parsed header and the inputs. */
@@ -51,5 +53,8 @@ export function capacityPlan(header: HeaderLike, input: CapacityPlanInput): Capa
     ),
     decode,
     batchedTokensPerSecond: { '2': expertOverlapCeiling(single, weights, 2), '4': expertOverlapCeiling(single, weights, 4) },
+    batchedWithComputeTokensPerSecond: input.compute
+      ? { '2': predictBatchedStep(weights, input.bandwidthBytesPerSecond, input.compute, 2).tokensPerSecond, '4': predictBatchedStep(weights, input.bandwidthBytesPerSecond, input.compute, 4).tokensPerSecond }
+      : null,
   }
 }

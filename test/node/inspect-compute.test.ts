@@ -4,7 +4,7 @@ import type { GgufTensorInfo, GgufValue } from '../../node-host/gguf/reader.js'
 import { ensureTestModel } from '../../node-host/gguf/test-models.js'
 import { bytesReadPerStep, expectedDistinctExperts, expertOverlapCeiling } from '../../node-host/inspect/batching.js'
 import { runInspect } from '../../node-host/inspect/command.js'
-import { computeProfile, predictDecodeStep, type ComputeProbeResult, type ComputeProfile } from '../../node-host/inspect/compute-model.js'
+import { computeProfile, predictBatchedStep, predictDecodeStep, type ComputeProbeResult, type ComputeProfile } from '../../node-host/inspect/compute-model.js'
 import { probeTypes } from '../../node-host/inspect/compute-probe.js'
 import { weightStats } from '../../node-host/inspect/model-stats.js'
 import { cacheBudgetBytes, largeProbeWidth, layoutBytes, probeLayout } from '../../node-host/inspect/probe-models.js'
@@ -88,6 +88,28 @@ describe('compute model (pure)', () => {
     expect(balanced.stepMs - 0.3).toBeCloseTo(2 * Math.cbrt(2), 9)
   })
 
+  it('decodes k streams in one step: shared weights read once, experts by overlap, every token multiplied, overhead once', () => {
+    // 20e6 routed bytes at one token (a quarter of 80e6), so 20e6 shared
+    const weights = { bytesReadPerToken: 40e6, routedExperts: [{ usedFraction: 0.25, bytes: 80e6 }], matmulParamsByType: { Q8_0: 20e6 } }
+    expect(predictBatchedStep(weights, 20e9, profile, 1).stepMs).toBeCloseTo(predictDecodeStep(weights, 20e9, profile).stepMs, 12)
+    const two = predictBatchedStep(weights, 20e9, profile, 2)
+    expect(two.memoryMs).toBeCloseTo(((20e6 + 80e6 * (1 - 0.75 ** 2)) / 20e9) * 1000, 9)
+    expect(two.computeMs).toBeCloseTo(2 * 1, 9)
+    expect(two.stepMs).toBeCloseTo(0.3 + Math.cbrt(two.memoryMs ** 3 + 2 ** 3), 9)
+    expect(two.tokensPerSecond).toBeCloseTo(2000 / two.stepMs, 9)
+  })
+
+  it('gains little from batching where multiplying dominates, and nears the overlap ceiling where reading does', () => {
+    const routedExperts = [{ usedFraction: 1 / 8, bytes: 320e6 }]
+    const speedup = (weights: Parameters<typeof predictBatchedStep>[0], bandwidth: number) => predictBatchedStep(weights, bandwidth, profile, 4).tokensPerSecond / predictDecodeStep(weights, bandwidth, profile).tokensPerSecond
+    const computeBound = { bytesReadPerToken: 48e6, routedExperts, matmulParamsByType: { Q8_0: 200e6 } }
+    expect(speedup(computeBound, 100e9)).toBeLessThan(1.1)
+    const memoryBound = { bytesReadPerToken: 48e6, routedExperts, matmulParamsByType: { Q8_0: 1e6 } }
+    const overlap = (4 * bytesReadPerStep(memoryBound, 1)) / bytesReadPerStep(memoryBound, 4)
+    expect(speedup(memoryBound, 5e9)).toBeGreaterThan(0.95 * overlap)
+    expect(speedup(memoryBound, 5e9)).toBeLessThan(1.05 * overlap)
+  })
+
   it('names matrix types it has no speed for, unless they are a negligible share', () => {
     const p = predictDecodeStep({ bytesReadPerToken: 1e6, matmulParamsByType: { Q4_K: 50e6, Q8_0: 50e6, F32: 1e5 } }, 20e9, profile)
     expect(p.unmeasuredTypes).toEqual(['Q4_K'])
@@ -121,6 +143,7 @@ describe('compute probe', () => {
     expect(report.decode.computeMs).toBeGreaterThan(0)
     expect(report.decode.stepMs).toBeCloseTo(report.decode.overheadMs + Math.cbrt(report.decode.memoryMs ** 3 + report.decode.computeMs ** 3), 9)
     expect(report.batchedTokensPerSecond['4']).toBeGreaterThan(report.decode.tokensPerSecond)
+    expect(report.batchedWithComputeTokensPerSecond['2']).toBeGreaterThan(0)
 
     const text: string[] = []
     expect(await runInspect([path, '--bandwidth-gbs', '20'], (l) => text.push(l))).toBe(0)
