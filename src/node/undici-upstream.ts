@@ -35,17 +35,10 @@ export function undiciUpstream(): FetchLike {
   // connection): after an idle spell every pooled socket to the origin may be as stale as the first.
   const freshConnections = new Agent({ pipelining: 0 })
   const stale = watchStaleSockets()
-  // Origin and path split once per URL: a gateway calls a handful of upstream URLs.
-  const targets = new Map<string, { origin: string; path: string }>()
   const send = (url: string, init: UpstreamInit, via: Dispatcher): Promise<UpstreamResponse> => {
-    let target = targets.get(url)
-    if (!target) {
-      const parsed = new URL(url)
-      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
-      if (targets.size < 1_000) targets.set(url, target)
-    }
+    const target = new URL(url)
     const call = new UpstreamCall(init.signal)
-    via.dispatch({ origin: target.origin, path: target.path, method: init.method, headers: init.headers, body: init.body }, call)
+    via.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: init.method, headers: init.headers, body: init.body }, call)
     return call.started
   }
   return async (url, init) => {
