@@ -11,6 +11,7 @@ import { benchLlamaServer, LLAMA_SERVER_HEADER } from './llama-server.js'
 import { benchNodeHostBandwidth } from './node-host-bandwidth.js'
 import { benchNodeHostBatching } from './node-host-batching.js'
 import { benchNodeHostVsDirect } from './node-host-vs-direct.js'
+import { benchPageCache, PAGE_CACHE_HEADER } from './page-cache.js'
 import { PROXY_HEADER, proxySummary } from './proxy-table.js'
 import { describeMachine, renderReport, renderSection, type Section, type SummaryRow } from './report.js'
 import { benchStreaming } from './streaming.js'
@@ -54,6 +55,10 @@ await section('Streaming throughput and CPU per SSE event: gateway vs raw pass-t
 await section("Usage rows: the gateway's usage writer vs raw client.batch of single-row INSERTs (rows/s)", 'usage writer rows/s', ['database', 'raw client.batch', 'gateway writer', 'writer vs raw'],
   () => benchUsageWriter(quick ? { rounds: 2, rowsPerRound: 2_000 } : {}), lastColumn)
 // node-host on the generated bench-size models (real llama.cpp); quick mode: short runs, Q8_0 only.
+// First: it leaves the models evicted, so the node-hosts after it start as a first start after boot does.
+await section('How the page cache holds a model: decode from a cold start vs from pages faulted in one by one (1 thread, streamed)', 'page cache', PAGE_CACHE_HEADER,
+  () => benchPageCache(quick ? { quants: ['q8_0'], rounds: 2, maxTokens: 32 } : {}),
+  (rows) => rows.filter((r) => r[0] !== 'setup').map((r): [string, string] => [`${r[0]}: decode tok/s, cold start vs faulted page by page`, r[3]!]))
 await section('node-host vs node-llama-cpp direct (decode, 1 thread)', 'node-host vs direct', ['measure', 'direct node-llama-cpp', 'node-host', 'node-host vs direct'],
   () => benchNodeHostVsDirect(quick ? { rounds: 2, maxTokens: 32 } : {}), (rows) => lastColumn(rows.slice(0, 2)))
 await section('node-host memory bandwidth use and inspect prediction (decode, 1 thread, streamed)', 'node-host bandwidth', ['model', 'weight MB read/token', 'decode tok/s', 'of single-thread bandwidth', 'inspect predicted tok/s', 'prediction error'],
