@@ -70,8 +70,10 @@ await section('Decode tok/s by llama.cpp CPU variant (node-host, 1 thread)', 'cp
 await section('node-host continuous batching (--parallel 4, --batching auto, 1 thread, Q8_0 and F16), beside the expert-overlap ceiling and llama.cpp in lock step', 'node-host batching', ['concurrent streams', 'aggregate tok/s', 'per stream tok/s', 'vs 1 stream', 'first-token stagger (ms)'],
   () => benchNodeHostBatching(quick ? { rounds: 1, maxTokens: 32, quants: ['q8_0'] } : {}),
   (rows) => rows.filter((r) => !/^1( |$)/.test(r[0]!)).map((r): [string, string] => [`aggregate tok/s, ${r[0]} streams vs 1`, r[3]!]))
-// Only where Debian ships llama-server (bench/llama-server.ts); otherwise one row says why not.
-await section('node-host vs llama.cpp llama-server (Debian package)', 'llama-server', LLAMA_SERVER_HEADER, benchLlamaServer, (rows) => rows.map((r): [string, string] => [r[0]!, r[1]!]))
+// Where Debian ships llama-server, or LLAMA_SERVER_BIN names one (bench/llama-server.ts); otherwise one row says why not.
+await section('node-host vs llama.cpp llama-server (Debian package or LLAMA_SERVER_BIN)', 'llama-server', LLAMA_SERVER_HEADER,
+  () => benchLlamaServer(quick ? { rounds: 2, maxTokens: 32 } : {}),
+  (rows) => rows.filter((r) => r[0] !== 'setup').map((r): [string, string] => [r[0]!, r[4] !== '-' ? r[4]! : r[1]!]))
 // Dashboards over a generated (and cached) libSQL file: 10M usage rows, 200k in quick mode (BENCH_DASHBOARD_ROWS overrides).
 const dashboardRowCount = dashboardRows(quick)
 await section(dashboardTitle(dashboardRowCount), `dashboard at ${shortCount(dashboardRowCount)} usage rows`, DASHBOARD_HEADER,

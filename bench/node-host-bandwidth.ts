@@ -15,7 +15,7 @@ import { computeProfile, predictDecodeStep } from '../node-host/inspect/compute-
 import { measureCompute } from '../node-host/inspect/compute-probe.js'
 import type { WeightStats } from '../node-host/inspect/model-stats.js'
 import { capacityPlan } from '../node-host/inspect/plan.js'
-import { signingKey, streamNodeHost } from './node-host-client.js'
+import { signingKey, streamChat } from './node-host-client.js'
 import { BENCH_CONTEXT_TOKENS, spawnNodeHost, type SpawnedServer } from './node-host-spawn.js'
 import { fmt, spread } from './support.js'
 
@@ -47,7 +47,7 @@ export async function benchNodeHostBandwidth(opts: { quants?: WeightQuant[]; rou
       runs.push({ quant, weights: plan.weights, storageType: modelFacts(header).storageType, server, tokensPerSecond: [], bandwidthFraction: [], predictedTokensPerSecond: [], rooflineTokensPerSecond: [], bounds: [], predictionError: [] })
     }
     const key = await signingKey()
-    for (const run of runs) for (let i = 0; i < 2; i++) await streamNodeHost(run.server.url, key, { maxTokens, seed: 1000 + i }) // warm-up
+    for (const run of runs) for (let i = 0; i < 2; i++) await streamChat(run.server.url, key, { maxTokens, seed: 1000 + i }) // warm-up
 
     const bandwidthGBs: number[] = []
     for (let r = 0; r < rounds; r++) {
@@ -57,7 +57,7 @@ export async function benchNodeHostBandwidth(opts: { quants?: WeightQuant[]; rou
       for (const run of r % 2 === 0 ? runs : [...runs].reverse()) {
         const profile = computeProfile(await measureCompute({ weights: run.weights, storageType: run.storageType }))
         const predicted = predictDecodeStep(run.weights, bytesPerSecond, profile)
-        const measured = (await streamNodeHost(run.server.url, key, { maxTokens, seed: r })).tokensPerSecond
+        const measured = (await streamChat(run.server.url, key, { maxTokens, seed: r })).tokensPerSecond
         run.tokensPerSecond.push(measured)
         run.bandwidthFraction.push((run.weights.bytesReadPerToken * measured) / bytesPerSecond)
         run.predictedTokensPerSecond.push(predicted.tokensPerSecond)

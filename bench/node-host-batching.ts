@@ -23,7 +23,7 @@ import { computeProfile, predictBatchedStep } from '../node-host/inspect/compute
 import { measureCompute } from '../node-host/inspect/compute-probe.js'
 import { weightStats } from '../node-host/inspect/model-stats.js'
 import { openLockstep, type Lockstep } from './llama-lockstep.js'
-import { signingKey, streamNodeHost, tokensPerSecondBetween } from './node-host-client.js'
+import { signingKey, streamChat, tokensPerSecondBetween } from './node-host-client.js'
 import { BENCH_CONTEXT_TOKENS, spawnNodeHost, type SpawnedServer } from './node-host-spawn.js'
 import { fmt, spread } from './support.js'
 
@@ -82,7 +82,7 @@ export async function benchNodeHostBatching(opts: { rounds?: number; maxTokens?:
     }
     const key = await signingKey()
     const concurrent = async (server: SpawnedServer, n: number, round: number) => {
-      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamNodeHost(server.url, key, { maxTokens, seed: round * 10 + i })))
+      const streams = await Promise.all(Array.from({ length: n }, (_, i) => streamChat(server.url, key, { maxTokens, seed: round * 10 + i })))
       const times = streams.map((s) => s.tokenTimesMs)
       return { aggregate: aggregateTokensPerSecond(times), stagger: firstTokenStaggerMs(times) }
     }

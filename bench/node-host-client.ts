@@ -1,6 +1,6 @@
 /**
- * The client side of the node-host speed benchmarks: signed streaming requests to node-host, requests to
- * the direct-llama baseline, and one decode-rate definition for both (first to last generated token).
+ * The client side of the node-host speed benchmarks: streaming requests to node-host (signed) and to
+ * llama-server (not), requests to the direct-llama baseline, and one decode-rate definition for both (first to last generated token).
  * undici.request rather than fetch: on 2 cores the client's own per-chunk CPU competes with the decode.
  */
 import { request } from 'undici'
@@ -42,20 +42,24 @@ interface CompletionBody {
   timings: { predicted_per_second: number }
 }
 
-async function postSigned(url: string, key: CryptoKey, fields: Record<string, unknown>) {
-  const body = JSON.stringify({ messages: [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: USER_PROMPT }], grammar: LONG_GRAMMAR, ...fields })
-  const signed = await signRequest(key, { method: 'POST', pathAndQuery: '/v1/chat/completions', body })
+/** node-host's default sampling, spelled out so that llama-server, whose defaults differ, samples alike. */
+const SAMPLING = { temperature: 1, top_k: 40, top_p: 1, min_p: 0 }
+
+/** Signed with `key` for node-host; llama-server takes it unsigned. */
+async function postChat(url: string, key: CryptoKey | undefined, fields: Record<string, unknown>) {
+  const body = JSON.stringify({ messages: [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: USER_PROMPT }], grammar: LONG_GRAMMAR, ...SAMPLING, ...fields })
+  const signed = key ? await signRequest(key, { method: 'POST', pathAndQuery: '/v1/chat/completions', body }) : {}
   const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body })
-  if (res.statusCode !== 200) throw new Error(`node-host answered ${res.statusCode}: ${await res.body.text()}`)
+  if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}: ${await res.body.text()}`)
   return res
 }
 
 /**
  * One streamed chat completion, each content delta timed as it arrives. The grammar's tokens are whole
- * ASCII letters, so node-host sends one delta per token (checked against usage.completion_tokens).
+ * ASCII letters, so the server sends one delta per token (checked against usage.completion_tokens).
  */
-export async function streamNodeHost(url: string, key: CryptoKey, opts: { maxTokens: number; seed: number }): Promise<DecodeSample> {
-  const res = await postSigned(url, key, { max_tokens: opts.maxTokens, seed: opts.seed, stream: true, stream_options: { include_usage: true } })
+export async function streamChat(url: string, key: CryptoKey | undefined, opts: { maxTokens: number; seed: number }): Promise<DecodeSample> {
+  const res = await postChat(url, key, { max_tokens: opts.maxTokens, seed: opts.seed, stream: true, stream_options: { include_usage: true } })
   const times: number[] = []
   let completionTokens = NaN
   let reported = NaN
@@ -82,7 +86,7 @@ export async function streamNodeHost(url: string, key: CryptoKey, opts: { maxTok
 
 /** The same request, not streamed: only node-host's in-process timings (no per-token I/O at all). */
 export async function completeNodeHost(url: string, key: CryptoKey, opts: { maxTokens: number; seed: number }): Promise<DecodeSample> {
-  const res = await postSigned(url, key, { max_tokens: opts.maxTokens, seed: opts.seed })
+  const res = await postChat(url, key, { max_tokens: opts.maxTokens, seed: opts.seed })
   const body = (await res.body.json()) as CompletionBody
   return { tokens: body.usage.completion_tokens, tokensPerSecond: NaN, reportedTokensPerSecond: body.timings.predicted_per_second, tokenTimesMs: [] }
 }

@@ -5,7 +5,7 @@
  * a non-streamed run separates the engine from the per-token streaming I/O.
  */
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
-import { completeNodeHost, generateDirect, signingKey, streamNodeHost } from './node-host-client.js'
+import { completeNodeHost, generateDirect, signingKey, streamChat } from './node-host-client.js'
 import { spawnDirectLlama, spawnNodeHost, type SpawnedServer } from './node-host-spawn.js'
 import { fmt, median, spread } from './support.js'
 
@@ -27,7 +27,7 @@ export async function benchNodeHostVsDirect(opts: { rounds?: number; maxTokens?:
     const key = await signingKey()
     // Warm-up: JIT, grammar compile, prompt prefix cache, page cache.
     for (let i = 0; i < 2; i++) {
-      await streamNodeHost(host.url, key, { maxTokens, seed: 1000 + i })
+      await streamChat(host.url, key, { maxTokens, seed: 1000 + i })
       await completeNodeHost(host.url, key, { maxTokens, seed: 1000 + i })
       await generateDirect(direct.url, { maxTokens, seed: 1000 + i })
     }
@@ -43,7 +43,7 @@ export async function benchNodeHostVsDirect(opts: { rounds?: number; maxTokens?:
     for (let r = 0; r < rounds; r++) {
       const runs = [
         async () => {
-          const s = await streamNodeHost(host.url, key, { maxTokens, seed: r })
+          const s = await streamChat(host.url, key, { maxTokens, seed: r })
           streamed.push(s.tokensPerSecond)
           streamedReported.push(s.reportedTokensPerSecond)
           agreement.push(s.reportedTokensPerSecond / s.tokensPerSecond)

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process'
 import { closeSync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
 import type { WeightQuant } from '../node-host/gguf/tensor-specs.js'
-import { signingKey, streamNodeHost } from './node-host-client.js'
+import { signingKey, streamChat } from './node-host-client.js'
 import { spawnNodeHost } from './node-host-spawn.js'
 import { median, spread } from './support.js'
 
@@ -63,9 +63,9 @@ export async function benchPageCache(opts: { quants?: WeightQuant[]; rounds?: nu
           if (state === 'paged') faultInPageByPage(model, r + 1)
           const server = await spawnNodeHost(model, { threads: 1, parallel: 1 })
           try {
-            await streamNodeHost(server.url, key, { maxTokens: 16, seed: 999 }) // JIT, prompt cache
+            await streamChat(server.url, key, { maxTokens: 16, seed: 999 }) // JIT, prompt cache
             const perStream: number[] = []
-            for (let s = 0; s < streams; s++) perStream.push((await streamNodeHost(server.url, key, { maxTokens, seed: r * streams + s })).tokensPerSecond)
+            for (let s = 0; s < streams; s++) perStream.push((await streamChat(server.url, key, { maxTokens, seed: r * streams + s })).tokensPerSecond)
             tokS[state].push(median(perStream))
           } finally {
             await server.stop()
