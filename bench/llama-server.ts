@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { ensureTestModel } from '../node-host/gguf/test-models.js'
 import { BENCH_SECRET, signingKey, streamChat } from './node-host-client.js'
 import { BENCH_CONTEXT_TOKENS, spawnNodeHost } from './node-host-spawn.js'
-import { median, spread, spawnServer, type ServerProcess } from './support.js'
+import { fmt, median, spread, spawnServer, type ServerProcess } from './support.js'
 
 export const LLAMA_SERVER_HEADER = ['measure', 'llama-server', 'node-host forward mode -> llama-server', 'node-host in-process', 'node-host vs llama-server']
 
@@ -74,9 +74,9 @@ export async function benchLlamaServer(opts: { rounds?: number; maxTokens?: numb
     servers.push(inProcess)
     const key = await signingKey()
     const targets = [
-      { name: 'llama-server', url: llamaServer.words[0]!, key: undefined, tokS: [] as number[] },
-      { name: 'forward', url: forward.words[0]!, key, tokS: [] as number[] },
-      { name: 'in-process', url: inProcess.url, key, tokS: [] as number[] },
+      { url: llamaServer.words[0]!, key: undefined, tokS: [] as number[] },
+      { url: forward.words[0]!, key, tokS: [] as number[] },
+      { url: inProcess.url, key, tokS: [] as number[] },
     ]
     for (const t of targets) for (let i = 0; i < 2; i++) await streamChat(t.url, t.key, { maxTokens, seed: 1000 + i }) // JIT, prompt cache
     for (let r = 0; r < rounds; r++) {
@@ -86,11 +86,11 @@ export async function benchLlamaServer(opts: { rounds?: number; maxTokens?: numb
       }
     }
     const [ls, fwd, inproc] = targets.map((t) => t.tokS) as [number[], number[], number[]]
-    const ratio = (a: number[]) => spread(a.map((v, i) => v / ls[i]!), 3)
+    const [fwdRatio, inprocRatio] = [fwd, inproc].map((a) => a.map((v, i) => v / ls[i]!)) as [number[], number[]]
     return {
       rows: [
-        [MEASURE, spread(ls, 1), spread(fwd, 1), spread(inproc, 1), `forward ${ratio(fwd)}; in-process ${ratio(inproc)}`],
-        ['setup', found.source, `${maxTokens} tokens x ${rounds} rounds`, 'prebuilt node-llama-cpp binding, variant auto', `median ratios ${median(fwd.map((v, i) => v / ls[i]!)).toFixed(3)} / ${median(inproc.map((v, i) => v / ls[i]!)).toFixed(3)}`],
+        [MEASURE, spread(ls, 1), spread(fwd, 1), spread(inproc, 1), `forward ${spread(fwdRatio, 3)}; in-process ${spread(inprocRatio, 3)}`],
+        ['setup', found.source, `${maxTokens} tokens x ${rounds} rounds`, 'prebuilt node-llama-cpp binding, variant auto', `median ratios ${fmt(median(fwdRatio), 3)} / ${fmt(median(inprocRatio), 3)}`],
       ],
     }
   } finally {

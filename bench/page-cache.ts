@@ -1,8 +1,8 @@
 /**
  * How the page cache holds a model changes its decode speed: the same file read by decode from pages
  * cached the way llama.cpp's mapping brings a cold file in (large folios on Linux 6.x ext4/xfs), and from
- * pages cached 4 KiB at a time in a shuffled order, as pages evicted under memory pressure and faulted
- * back one by one while a model runs are. A fresh node-host per state and round, states alternating.
+ * pages cached 4 KiB at a time in a shuffled order (standing in for pages evicted under memory pressure
+ * and faulted back while a model runs). A fresh node-host per state and round, states alternating.
  * The bytes are identical; only how the kernel holds them differs. The rest of the node-host benchmarks
  * start from `evictFromPageCache`, so their figures do not depend on what touched the files before.
  */
