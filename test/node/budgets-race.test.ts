@@ -1,5 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inject } from 'vitest'
 import { and, eq, inArray } from 'drizzle-orm'
 import { openNodeDb } from '../../src/node/open-db.js'
 import { reserveHolds } from '../../src/db/budget-holds.js'
@@ -13,6 +15,7 @@ import type { RunningGateway } from '../../src/node.js'
 import { DEFAULT_FAKE_API_KEY, startFakeDeepSeek, type FakeDeepSeek } from '../fakes/deepseek.js'
 import { adminCall, startTestGateway, teamWithKey, uniqueName } from '../support/gateway.js'
 import { waitFor } from '../support/net.js'
+import { startSqld } from '../support/sqld.js'
 
 let deepseek: FakeDeepSeek
 let gwA: RunningGateway
@@ -77,23 +80,32 @@ describe('budgets hold the line under concurrency', () => {
   })
 
   it('places exactly as many holds as fit when 200 reservations race from two database clients (one conditional INSERT)', async () => {
-    const a = await openNodeDb(inject('sqldUrl'), { migrate: false })
-    const b = await openNodeDb(inject('sqldUrl'), { migrate: false })
+    // Its own sqld: writes from other test files beside the race are what made the shared one stall
+    // (test/support/sqld.ts); a stall then fails this test alone, at once, and says so.
+    const dir = mkdtempSync(join(tmpdir(), 'budgets-race-'))
+    const sqld = await startSqld({ dbPath: join(dir, 'db') })
+    const a = await openNodeDb(sqld.url)
+    const b = await openNodeDb(sqld.url, { migrate: false })
+    let stalled: ReturnType<typeof setTimeout> | undefined
     try {
       const budget = await upsertBudget(a.db, { scope: 'team', scopeId: uniqueName('team_race'), period: 'month', timeZone: 'Europe/Berlin', limitNanoUsd: 10_000, softLimitNanoUsd: null })
       const nowMs = Date.now()
       const periodStartMs = periodBounds('month', 'Europe/Berlin', nowMs).startMs
-      const results = await Promise.all(
+      const race = Promise.all(
         Array.from({ length: 200 }, (_, i) =>
           reserveHolds(i % 2 ? a.db : b.db, [{ holdId: `hold_race_${budget.id}_${i}`, budgetId: budget.id, periodStartMs, amountNanoUsd: 1_000 }], { nowMs, expiresAtMs: nowMs + 60_000 }),
         ),
       )
+      const results = await Promise.race([race, new Promise<never>((_, reject) => (stalled = setTimeout(() => reject(new Error('sqld stalled: 200 reservations not answered in 20 s')), 20_000)))])
       expect(results.filter((r) => r.placed)).toHaveLength(10)
       const holds = await a.db.select().from(budgetHolds).where(and(eq(budgetHolds.budgetId, budget.id), inArray(budgetHolds.periodStart, [periodStartMs]))).all()
       expect(holds.reduce((sum, h) => sum + h.amountNanoUsd, 0)).toBe(10_000)
     } finally {
+      clearTimeout(stalled)
       a.client.close()
       b.client.close()
+      await sqld.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

