@@ -1,6 +1,7 @@
 /**
  * The client side of the node-host speed benchmarks: streaming requests to node-host (signed) and to
- * llama-server (not), requests to the direct-llama baseline, and one decode-rate definition for both (first to last generated token).
+ * llama-server (not), requests to the direct-llama baseline, and one decode-rate definition for all of
+ * them (first to last generated token).
  * undici.request rather than fetch: on 2 cores the client's own per-chunk CPU competes with the decode.
  */
 import { request } from 'undici'

@@ -80,8 +80,8 @@ describe('budgets hold the line under concurrency', () => {
   })
 
   it('places exactly as many holds as fit when 200 reservations race from two database clients (one conditional INSERT)', async () => {
-    // Its own sqld: writes from other test files beside the race are what made the shared one stall
-    // (test/support/sqld.ts); a stall then fails this test alone, at once, and says so.
+    // Its own sqld, away from other files' writes: a stand-alone repro stalled sqld (test/support/sqld.ts)
+    // only with other writers beside the race. Should it stall anyway, this test alone fails, and says so.
     const dir = mkdtempSync(join(tmpdir(), 'budgets-race-'))
     const sqld = await startSqld({ dbPath: join(dir, 'db') })
     const a = await openNodeDb(sqld.url)
